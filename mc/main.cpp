@@ -1,0 +1,28 @@
+// im2k: the mail client, and the operator's diagnostic commands.
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/version.hpp"
+#include "mc/dns_commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"im2k: the im2k mail client and diagnostics", "im2k"};
+  app.set_version_flag("--version", std::string("im2k ") + std::string(im2k::version));
+  app.require_subcommand(1);
+  int exit_status = 0;
+
+  auto* dns = app.add_subcommand("dns", "DNS diagnostics: what a server would look up and decide");
+  dns->require_subcommand(1);
+  im2k::mc::add_dns_mx(*dns, exit_status);
+  im2k::mc::add_dns_spf(*dns, exit_status);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 returns 0 for --help/--version; usage errors become 2 as the commands promise.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return exit_status;
+}
