@@ -1,0 +1,35 @@
+// What a TLS endpoint is configured with, and which listener (hence which ALPN) it serves.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace im2k::tls {
+
+// require: every peer certificate must be covered by a current CRL of its issuer (a missing or
+// stale CRL fails the handshake as crl-missing). off: no revocation check.
+enum class crl_mode { require, off };
+
+struct tls_settings {
+  std::string cert_file;  // PEM chain, leaf first
+  std::string key_file;   // PEM private key
+  std::string ca_file;    // trust anchors; ca_file and ca_dir both empty = the system store
+  std::string ca_dir;
+  std::vector<std::string> crl_files;  // PEM CRLs
+  crl_mode crl = crl_mode::require;
+};
+
+// The four listeners of ARCHITECTURE.md; a client names the kind of listener it connects to.
+enum class listener_kind { notify, pull, submit, mailbox };
+
+// "im2k-notify/1", "im2k-pull/1", "im2k-submit/1", "im2k-mailbox/1".
+std::string_view alpn_of(listener_kind kind);
+
+// Server-to-server listeners (notify, pull) require a client certificate; the user listeners
+// (submit, mailbox) verify one only if it is presented.
+bool requires_peer_certificate(listener_kind kind);
+
+std::string_view to_string(listener_kind kind);
+
+}  // namespace im2k::tls
