@@ -100,7 +100,8 @@ std::string letter_value(char letter, const macro_values& values) {
 // Section 7.3: split on the delimiters, optionally reverse, keep the right-hand parts, join
 // with ".".
 std::string transform(const std::string& value, const macro_item& item) {
-  const std::string_view delimiters = item.delimiters.empty() ? "." : item.delimiters;
+  const std::string_view delimiters =
+      item.delimiters.empty() ? std::string_view(".") : std::string_view(item.delimiters);
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   for (std::size_t i = 0; i <= value.size(); ++i) {
