@@ -1,0 +1,18 @@
+#include "common/net/server_settings.hpp"
+
+namespace im2k::net {
+
+duration body_deadline(duration base, std::uint64_t length, std::uint64_t min_body_rate) {
+  const std::uint64_t rate = min_body_rate == 0 ? 1 : min_body_rate;
+  // Milliseconds, rounded up, so that a small body still gets a little extra time.
+  const std::uint64_t extra_ms = (length * 1000 + rate - 1) / rate;
+  return base + std::chrono::milliseconds(extra_ms);
+}
+
+std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return host + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace im2k::net
