@@ -31,6 +31,7 @@ namespace {
 
 constexpr std::uint32_t max_positive_ttl = 24 * 3600;
 constexpr std::uint32_t max_negative_ttl = 3600;  // RFC 2308 section 5 suggests 1 to 3 hours
+constexpr int max_cname_restarts = 8;
 
 void init_library() {
   static std::once_flag once;
@@ -145,6 +146,10 @@ std::string rcode_name(int rcode) {
       return "SERVFAIL";
     case wire::rcode_refused:
       return "REFUSED";
+    case 1:
+      return "FORMERR";
+    case 4:
+      return "NOTIMP";
     default:
       return "rcode " + std::to_string(rcode);
   }
@@ -178,7 +183,9 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
       throw std::runtime_error("resolver timeout and tries must be positive");
     }
     ares_options opts{};
-    opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS;
+    // NOCHECKRESP: SERVFAIL and REFUSED answers come to us (to say which it was) instead of
+    // making c-ares try the next server and then report "connection refused".
+    opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     opts.timeout = static_cast<int>(options_.timeout.count());
     opts.tries = options_.tries;
     opts.ednspsz = 1232;
@@ -255,8 +262,11 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
 
   struct query_context {
     impl* self;
-    std::string key;
+    std::string key;  // "type/name" of the original question: where the answer goes
     std::uint16_t type;
+    std::string asked;  // the name in this query: the original, or the end of a CNAME chain
+    int depth = 0;      // CNAME restarts so far
+    std::uint32_t ttl = 0xffffffffu;  // smallest TTL of the CNAMEs followed in earlier answers
   };
 
   void start(const std::string& name, std::uint16_t type, handler_type handler) {
@@ -272,41 +282,44 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
     }
     ++queries_sent_;
     ares_query(channel_, name.c_str(), 1 /* IN */, type, &impl::on_answer,
-               new query_context{this, std::move(key), type});
+               new query_context{this, std::move(key), type, name});
     update_timer();
   }
 
   static void on_answer(void* arg, int code, int /*timeouts*/, unsigned char* abuf, int alen) {
     std::unique_ptr<query_context> q(static_cast<query_context*>(arg));
-    q->self->answered(q->key, q->type, code, abuf, alen);
+    q->self->answered(*q, code, abuf, alen);
   }
 
-  void answered(const std::string& key, std::uint16_t type, int code, const unsigned char* abuf,
-                int alen) {
-    const std::string name = key.substr(key.find('/') + 1);
+  void answered(const query_context& q, int code, const unsigned char* abuf, int alen) {
     answer_set result;
     std::uint32_t ttl = 0;
-    const bool have_message =
-        abuf != nullptr && alen > 0 &&
-        (code == ARES_SUCCESS || code == ARES_ENODATA || code == ARES_ENOTFOUND);
-    if (!have_message) {
-      if (code == ARES_ENOTFOUND) {
-        result = {status::nxdomain, "NXDOMAIN", {}};
-      } else if (code == ARES_ENODATA) {
-        result = {status::nodata, "NODATA", {}};
-      } else {
-        result = {status::temporary, failure_detail(code, options_.tries), {}};
-      }
-      finish(key, type, std::move(result), 0);
+    // ARES_FLAG_NOCHECKRESP: SERVFAIL and REFUSED answers arrive here too, with their message.
+    if (abuf == nullptr || alen <= 0 || code == ARES_EDESTRUCTION || code == ARES_ECANCELLED) {
+      result = {status::temporary, failure_detail(code, options_.tries), {}};
+      finish(q.key, q.type, std::move(result), 0);
       return;
     }
     auto parsed = wire::parse_answer(
-        std::span<const std::uint8_t>(abuf, static_cast<std::size_t>(alen)), name, type);
+        std::span<const std::uint8_t>(abuf, static_cast<std::size_t>(alen)), q.asked, q.type);
     if (!parsed.well_formed) {
       result = {status::temporary, "malformed answer: " + parsed.error, {}};
     } else if (parsed.rcode == wire::rcode_noerror && !parsed.records.empty()) {
       result = {status::ok, "", std::move(parsed.records)};
-      ttl = std::min(parsed.ttl, max_positive_ttl);
+      ttl = std::min({parsed.ttl, q.ttl, max_positive_ttl});
+    } else if (parsed.rcode == wire::rcode_noerror && parsed.canonical_name != q.asked &&
+               !parsed.negative_ttl) {
+      // A CNAME chain without its end and without a SOA: the server did not follow it (unbound
+      // does this for local-data CNAMEs). Ask for the end ourselves, a bounded number of times.
+      if (q.depth >= max_cname_restarts || !is_queryable(parsed.canonical_name)) {
+        finish(q.key, q.type, {status::temporary, "CNAME chain not resolved", {}}, 0);
+        return;
+      }
+      ++queries_sent_;
+      ares_query(channel_, parsed.canonical_name.c_str(), 1 /* IN */, q.type, &impl::on_answer,
+                 new query_context{this, q.key, q.type, parsed.canonical_name, q.depth + 1,
+                                   std::min(q.ttl, parsed.cname_ttl)});
+      return;
     } else if (parsed.rcode == wire::rcode_noerror || parsed.rcode == wire::rcode_nxdomain) {
       const bool nx = parsed.rcode == wire::rcode_nxdomain;
       result = {nx ? status::nxdomain : status::nodata, nx ? "NXDOMAIN" : "NODATA", {}};
@@ -316,7 +329,7 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
     } else {
       result = {status::temporary, rcode_name(parsed.rcode), {}};
     }
-    finish(key, type, std::move(result), ttl);
+    finish(q.key, q.type, std::move(result), ttl);
   }
 
   void finish(const std::string& key, std::uint16_t type, answer_set result, std::uint32_t ttl) {

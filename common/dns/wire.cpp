@@ -263,6 +263,7 @@ answer parse_answer(std::span<const std::uint8_t> m, std::string_view qname, std
     ttl = std::min(ttl, cname->ttl);
     current = std::move(target.data);
   }
+  out.cname_ttl = ttl;
   for (const raw_rr& rr : answers) {
     if (rr.type != qtype || rr.owner != current) {
       continue;
@@ -275,6 +276,7 @@ answer parse_answer(std::span<const std::uint8_t> m, std::string_view qname, std
     out.records.push_back(std::move(r));
   }
   out.ttl = out.records.empty() ? 0 : ttl;
+  out.canonical_name = std::move(current);
   out.well_formed = true;
   return out;
 }

@@ -42,6 +42,10 @@ struct answer {
   std::vector<record> records;
   // The smallest TTL of those records and of the CNAMEs followed to reach them.
   std::uint32_t ttl = 0;
+  // The end of the CNAME chain in the answer: the asked name when there is no CNAME.
+  std::string canonical_name;
+  // The smallest TTL of the CNAMEs followed (UINT32_MAX if none).
+  std::uint32_t cname_ttl = 0xffffffffu;
   // RFC 2308 section 5: min(SOA TTL, SOA MINIMUM) of the SOA in the authority section.
   std::optional<std::uint32_t> negative_ttl;
 };
