@@ -109,6 +109,17 @@ TEST_F(cares_resolver_test, txt_strings_joined_per_record) {
             (std::set<std::string>{"v=spf1 ip4:127.0.0.1 -all", "second"}));
 }
 
+TEST_F(cares_resolver_test, a_truncated_answer_is_retried_over_tcp) {
+  cares_resolver r(io_.get_executor(), options());
+  const auto txt = run(r.txt("big.dnstest.test"));
+  ASSERT_EQ(txt.state, status::ok) << txt.detail;
+  std::set<std::string> want;
+  for (int i = 0; i < 12; ++i) {
+    want.insert(std::to_string(i + 10) + std::string(200, 'x'));
+  }
+  EXPECT_EQ(std::set<std::string>(txt.records.begin(), txt.records.end()), want);
+}
+
 TEST_F(cares_resolver_test, cname_to_a) {
   cares_resolver r(io_.get_executor(), options());
   const auto a = run(r.a("alias.dnstest.test"));

@@ -29,6 +29,11 @@ inline unbound_options dns_test_zones(std::uint16_t slow_port, int count = 0) {
       "txt.dnstest.test. 300 IN TXT \"second\"",
       "10.2.0.192.in-addr.arpa. 300 IN PTR host.dnstest.test.",
   };
+  // Too big for one UDP answer (EDNS 1232): the resolver must retry over TCP.
+  for (int i = 0; i < 12; ++i) {
+    z.local_data.push_back("big.dnstest.test. 300 IN TXT \"" + std::to_string(i + 10) +
+                           std::string(200, 'x') + "\"");
+  }
   for (int i = 0; i < count; ++i) {
     z.local_data.push_back("n" + std::to_string(i) + ".dnstest.test. 300 IN A 127.0.2." +
                            std::to_string(i % 250));
