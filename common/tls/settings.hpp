@@ -7,8 +7,9 @@
 
 namespace im2k::tls {
 
-// require: every peer certificate must be covered by a current CRL of its issuer (a missing or
-// stale CRL fails the handshake as crl-missing). off: no revocation check.
+// require: every certificate of the peer's chain below the trust anchor must be covered by a
+// current CRL of its issuer (a missing or stale CRL fails the handshake as crl-missing), and
+// every file in crl_files must load. off: no revocation check; crl_files are not read.
 enum class crl_mode { require, off };
 
 struct tls_settings {

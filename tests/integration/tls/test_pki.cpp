@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <sys/wait.h>
+
 namespace im2k::tls::testing {
 
 test_pki::test_pki() {
@@ -21,21 +23,28 @@ test_pki::~test_pki() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-std::string test_pki::run(const std::string& args) const {
+test_pki::outcome test_pki::try_run(const std::string& args) const {
   const std::string command = "'" IM2K_SOURCE_DIR "/deploy/pki/pki.sh' " + args + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) {
-    throw std::runtime_error("cannot run " + command);
+    return {};
   }
-  std::string output;
+  outcome result;
   std::array<char, 512> buffer;
   while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
-    output.append(buffer.data(), n);
+    result.output.append(buffer.data(), n);
   }
-  if (pclose(pipe) != 0) {
-    throw std::runtime_error(command + " failed: " + output);
+  const int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string test_pki::run(const std::string& args) const {
+  outcome result = try_run(args);
+  if (result.status != 0) {
+    throw std::runtime_error("pki.sh " + args + " failed: " + result.output);
   }
-  return output;
+  return result.output;
 }
 
 tls_settings test_pki::settings(const std::string& name, const std::string& ca) const {

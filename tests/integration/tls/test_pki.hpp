@@ -20,6 +20,13 @@ class test_pki {
   // throws std::runtime_error with its output if it fails.
   std::string run(const std::string& args) const;
 
+  // The same without throwing: the exit status (0 = success) and the output.
+  struct outcome {
+    int status = -1;
+    std::string output;
+  };
+  outcome try_run(const std::string& args) const;
+
   const std::filesystem::path& dir() const { return dir_; }
   std::string ca_dir(const std::string& ca = "ca") const { return (dir_ / ca).string(); }
   std::string path(const std::string& file, const std::string& ca = "ca") const {
