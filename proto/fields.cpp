@@ -18,7 +18,11 @@ result<const json*> require(const json& object, std::string_view name, const std
 
 result<std::uint64_t> integer(const json& value, const std::string& path, std::uint64_t min,
                               std::uint64_t max) {
-  if (value.is_number_unsigned()) {
+  // Parsed input has non-negative integers as unsigned; objects built in code may hold them as
+  // signed.
+  const bool non_negative = value.is_number_unsigned() ||
+                            (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+  if (non_negative) {
     const auto n = value.get<std::uint64_t>();
     if (n < min || n > max) {
       return codec_failure(codec_errc::out_of_range, path, std::to_string(n));
