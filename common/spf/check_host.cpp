@@ -47,6 +47,27 @@ std::string describe(const dns::lookup<T>& found) {
   return out;
 }
 
+// For address look-ups the trace shows the addresses themselves (a few of them).
+std::string describe_addresses(const dns::lookup<address>& found) {
+  if (!found.ok()) {
+    return describe(found);
+  }
+  constexpr std::size_t shown = 8;
+  std::string out;
+  for (std::size_t i = 0; i < found.records.size() && i < shown; ++i) {
+    out += (i ? " " : "") + found.records[i].to_string();
+  }
+  if (found.records.size() > shown) {
+    out += " (+" + std::to_string(found.records.size() - shown) + " more)";
+  }
+  return out;
+}
+
+template <class T>
+dns::lookup<T> out_of_time() {
+  return dns::lookup<T>{dns::status::temporary, {}, "time limit exceeded"};
+}
+
 address normalised(const address& ip) {
   if (ip.is_v6() && ip.to_v6().is_v4_mapped()) {
     return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ip.to_v6());
@@ -77,6 +98,7 @@ class evaluator {
   evaluator(dns::resolver& dns, check_input input) : dns_(dns), input_(std::move(input)) {}
 
   awaitable<evaluation> run() {
+    deadline_ = std::chrono::steady_clock::now() + input_.time_limit;
     input_.ip = normalised(input_.ip);
     values_.ip = input_.ip;
     values_.helo = input_.helo;
@@ -113,6 +135,10 @@ class evaluator {
     } else {
       final_outcome = co_await check_domain(domain, 0);
     }
+    if (over_time_ && final_outcome.value != result::temperror) {
+      note(0, "the time limit was exceeded during the evaluation -> temperror");
+      final_outcome = outcome{result::temperror, std::nullopt};
+    }
     out_.value = final_outcome.value;
     if (out_.value == result::fail) {
       out_.explanation = co_await explain(final_outcome.explanation);
@@ -127,6 +153,53 @@ class evaluator {
  private:
   void note(int depth, std::string_view line) {
     out_.trace.push_back(std::string(static_cast<std::size_t>(depth) * 2, ' ') + printable(line));
+  }
+
+  // Every query goes through these. Section 4.6.4 asks for a bound on the whole evaluation:
+  // past the time limit no query is sent, each counts as a temporary failure, and the result
+  // becomes temperror. With the term and name limits this bounds the work of one check.
+  bool expired() {
+    if (!over_time_ && std::chrono::steady_clock::now() >= deadline_) {
+      over_time_ = true;
+      note(0, "time limit of " + std::to_string(input_.time_limit.count()) +
+                  " ms exceeded: no further DNS queries");
+    }
+    return over_time_;
+  }
+
+  awaitable<dns::lookup<boost::asio::ip::address_v4>> query_a(std::string name) {
+    if (expired()) {
+      co_return out_of_time<boost::asio::ip::address_v4>();
+    }
+    co_return co_await dns_.a(std::move(name));
+  }
+
+  awaitable<dns::lookup<boost::asio::ip::address_v6>> query_aaaa(std::string name) {
+    if (expired()) {
+      co_return out_of_time<boost::asio::ip::address_v6>();
+    }
+    co_return co_await dns_.aaaa(std::move(name));
+  }
+
+  awaitable<dns::lookup<dns::mx_record>> query_mx(std::string name) {
+    if (expired()) {
+      co_return out_of_time<dns::mx_record>();
+    }
+    co_return co_await dns_.mx(std::move(name));
+  }
+
+  awaitable<dns::lookup<std::string>> query_txt(std::string name) {
+    if (expired()) {
+      co_return out_of_time<std::string>();
+    }
+    co_return co_await dns_.txt(std::move(name));
+  }
+
+  awaitable<dns::lookup<std::string>> query_ptr() {
+    if (expired()) {
+      co_return out_of_time<std::string>();
+    }
+    co_return co_await dns_.ptr(dns::reverse_name(input_.ip));
   }
 
   // Counts a DNS-querying term; false once the limit of 10 is passed.
@@ -151,12 +224,12 @@ class evaluator {
   awaitable<dns::lookup<address>> addresses(std::string name) {
     dns::lookup<address> out;
     if (input_.ip.is_v4()) {
-      auto found = co_await dns_.a(std::move(name));
+      auto found = co_await query_a(std::move(name));
       out.state = found.state;
       out.detail = std::move(found.detail);
       out.records.assign(found.records.begin(), found.records.end());
     } else {
-      auto found = co_await dns_.aaaa(std::move(name));
+      auto found = co_await query_aaaa(std::move(name));
       out.state = found.state;
       out.detail = std::move(found.detail);
       out.records.assign(found.records.begin(), found.records.end());
@@ -198,15 +271,18 @@ class evaluator {
   }
 
   // %{p} (section 7.3): a validated name, preferring <domain> itself, then a subdomain of it.
+  // The validated names are looked up once per check, whatever the number of %{p}.
   awaitable<std::string> validated_name_for(const std::string& domain) {
-    const auto ptr = co_await dns_.ptr(dns::reverse_name(input_.ip));
-    if (!ptr.ok()) {
-      co_return "unknown";
+    if (!all_validated_) {
+      const auto ptr = co_await query_ptr();
+      all_validated_.emplace();
+      if (ptr.ok()) {
+        *all_validated_ = co_await validated_names(ptr, [](const std::string&) { return true; });
+      }
     }
-    const auto names = co_await validated_names(ptr, [](const std::string&) { return true; });
     std::string best = "unknown";
     int best_rank = 0;
-    for (const std::string& name : names) {
+    for (const std::string& name : *all_validated_) {
       const int rank = iequals(name, domain) ? 3 : is_same_or_subdomain(name, domain) ? 2 : 1;
       if (rank > best_rank) {
         best = name;
@@ -236,7 +312,7 @@ class evaluator {
   }
 
   awaitable<outcome> check_domain(std::string domain, int depth) {
-    const auto txt = co_await dns_.txt(domain);
+    const auto txt = co_await query_txt(domain);
     if (txt.state == dns::status::temporary) {
       note(depth, domain + ": TXT look-up failed: " + describe(txt) + " -> temperror");
       co_return outcome{result::temperror, std::nullopt};
@@ -393,7 +469,7 @@ class evaluator {
   awaitable<term_outcome> evaluate_a(const mechanism& m, const std::string& target,
                                      const std::string& head, int depth) {
     const auto found = co_await addresses(target);
-    const std::string what = head + address_type() + " " + describe(found);
+    const std::string what = head + address_type() + " " + describe_addresses(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
     }
@@ -404,7 +480,7 @@ class evaluator {
 
   awaitable<term_outcome> evaluate_mx(const mechanism& m, const std::string& target,
                                       const std::string& head, int depth) {
-    const auto found = co_await dns_.mx(target);
+    const auto found = co_await query_mx(target);
     const std::string what = head + "MX " + describe(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
@@ -415,12 +491,12 @@ class evaluator {
     }
     note(depth, what);
     for (const dns::mx_record& mx : found.records) {
-      if (mx.host.empty()) {
-        continue;  // null MX (RFC 7505): no host to look up
+      if (mx.host.empty() || !is_queryable_name(mx.host)) {
+        continue;  // null MX (RFC 7505), or a name no query can carry
       }
       const auto hosts = co_await addresses(mx.host);
       const std::string line =
-          "  " + std::string(address_type()) + " " + mx.host + ": " + describe(hosts);
+          "  " + std::string(address_type()) + " " + mx.host + ": " + describe_addresses(hosts);
       if (hosts.state == dns::status::temporary) {
         note(depth, line + " -> temperror");
         co_return term_outcome{false, result::temperror};
@@ -436,7 +512,7 @@ class evaluator {
 
   awaitable<term_outcome> evaluate_ptr(const std::string& target, const std::string& head,
                                        int depth) {
-    const auto ptr = co_await dns_.ptr(dns::reverse_name(input_.ip));
+    const auto ptr = co_await query_ptr();
     const std::string what = head + "PTR " + describe(ptr);
     if (ptr.state == dns::status::temporary) {
       // Section 5.5: a DNS error on the PTR look-up makes the mechanism not match.
@@ -459,7 +535,7 @@ class evaluator {
   awaitable<term_outcome> evaluate_exists(const std::string& target, const std::string& head,
                                           int depth) {
     // Section 5.7: always an A look-up, whatever the connection's address family.
-    const auto found = co_await dns_.a(target);
+    const auto found = co_await query_a(target);
     const std::string what = head + "A " + describe(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
@@ -479,7 +555,7 @@ class evaluator {
       note(0, "exp=" + name + ": not a valid domain name, default explanation");
       co_return fallback;
     }
-    const auto txt = co_await dns_.txt(name);
+    const auto txt = co_await query_txt(name);
     if (!txt.ok() || txt.records.size() != 1) {
       note(0, "exp=" + name + ": TXT " + describe(txt) + ", default explanation");
       co_return fallback;
@@ -496,6 +572,9 @@ class evaluator {
 
   dns::resolver& dns_;
   check_input input_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool over_time_ = false;
+  std::optional<std::vector<std::string>> all_validated_;  // for %{p}
   macro_values values_;
   evaluation out_;
 };

@@ -1,6 +1,7 @@
 // check_host() of RFC 7208, evaluated as a coroutine over the resolver interface.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct check_input {
   std::string sender;           // MAIL FROM; "" checks postmaster@<helo> (section 2.4)
   std::string helo;             // HELO/EHLO name (%{h})
   std::string receiver_host;    // the checking host (%{r} in explanations); "" is "unknown"
+  // Section 4.6.4: past this, no further query is sent and the result is temperror.
+  std::chrono::milliseconds time_limit{20000};
 };
 
 struct evaluation {

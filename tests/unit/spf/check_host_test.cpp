@@ -1,6 +1,7 @@
 // check_host() behaviour the RFC 7208 suite touches lightly: limits at their exact edges, the
 // look-up counts, when exp= is fetched, IPv4-mapped addresses, explanation-only macros.
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -252,6 +253,29 @@ TEST(spf_check_host, long_expanded_names_are_truncated_on_the_left) {
   zone.add_a(expected, "127.0.0.2");
   const evaluation e = check(zone, "192.0.2.1", local + "@example.com");
   EXPECT_EQ(e.value, result::pass) << trace_of(e);
+}
+
+TEST(spf_check_host, past_the_time_limit_no_query_is_sent_and_the_result_is_temperror) {
+  zone_resolver zone;
+  zone.add_txt("example.com", "v=spf1 ip4:192.0.2.1 -all");
+  check_input input{make_address("192.0.2.1"), "x@example.com", "h.example.com", ""};
+  input.time_limit = std::chrono::milliseconds(0);
+  const evaluation e = run_check(zone, input);
+  EXPECT_EQ(e.value, result::temperror) << trace_of(e);
+  EXPECT_TRUE(zone.queries().empty());
+}
+
+TEST(spf_check_host, validated_names_for_p_are_looked_up_once) {
+  zone_resolver zone;
+  zone.add_txt("example.com",
+               "v=spf1 exists:%{p}.one.example.com exists:%{p}.two.example.com -all");
+  zone.add_ptr("1.2.0.192.in-addr.arpa", "mail.example.com");
+  zone.add_a("mail.example.com", "192.0.2.1");
+  zone.add_a("mail.example.com.two.example.com", "127.0.0.2");
+  const evaluation e = check(zone, "192.0.2.1", "x@example.com");
+  EXPECT_EQ(e.value, result::pass) << trace_of(e);
+  EXPECT_EQ(count_queries(zone, "PTR 1.2.0.192.in-addr.arpa"), 1u);
+  EXPECT_EQ(count_queries(zone, "A mail.example.com"), 1u);
 }
 
 TEST(spf_check_host, trace_reports_terms_and_counts) {
