@@ -29,18 +29,20 @@ context_result fail(std::string what) {
   return {nullptr, what + ": " + openssl_errors()};
 }
 
-// ALPN protocol lists in wire form (a length octet before each name), one per listener kind;
-// static, because OpenSSL keeps the callback argument for as long as the SSL_CTX lives.
+// A protocol list of one name in ALPN wire form: a length octet, then the name.
+std::string wire_form(std::string_view name) {
+  std::string wire(1, static_cast<char>(name.size()));
+  wire.append(name);
+  return wire;
+}
+
+// Static, because OpenSSL keeps the callback argument for as long as the SSL_CTX lives.
 const std::string& alpn_wire(listener_kind kind) {
   static const std::string wire[] = {
-      std::string(1, char(alpn_of(listener_kind::notify).size()))
-          .append(alpn_of(listener_kind::notify)),
-      std::string(1, char(alpn_of(listener_kind::pull).size()))
-          .append(alpn_of(listener_kind::pull)),
-      std::string(1, char(alpn_of(listener_kind::submit).size()))
-          .append(alpn_of(listener_kind::submit)),
-      std::string(1, char(alpn_of(listener_kind::mailbox).size()))
-          .append(alpn_of(listener_kind::mailbox)),
+      wire_form(alpn_of(listener_kind::notify)),
+      wire_form(alpn_of(listener_kind::pull)),
+      wire_form(alpn_of(listener_kind::submit)),
+      wire_form(alpn_of(listener_kind::mailbox)),
   };
   return wire[static_cast<int>(kind)];
 }

@@ -20,6 +20,12 @@ bool is_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) {
     return false;
   }
+  // An all-numeric last label is an IPv4 literal (or no real name): SNI and certificate names
+  // are DNS names.
+  const std::string_view last = host.substr(host.rfind('.') + 1);
+  if (last.find_first_not_of("0123456789") == std::string_view::npos) {
+    return false;
+  }
   std::size_t label_start = 0;
   for (std::size_t i = 0; i <= host.size(); ++i) {
     if (i == host.size() || host[i] == '.') {

@@ -18,8 +18,9 @@ namespace im2k::tls {
 unsigned int host_check_flags();
 
 // A host name as im2k accepts one from configuration or from a peer: dot-separated labels of
-// letters, digits and hyphens (1 to 63 octets, no hyphen at either end), at most 253 octets,
-// one trailing dot allowed. This matters: OpenSSL reads a reference name with a leading dot
+// letters, digits and hyphens (1 to 63 octets, no hyphen at either end), the last one not all
+// digits (no IPv4 literal), at most 253 octets, one trailing dot allowed. This matters: OpenSSL
+// reads a reference name with a leading dot
 // (".alpha.test") as "any subdomain", and a peer's claim must never widen the match.
 bool is_host_name(std::string_view host);
 

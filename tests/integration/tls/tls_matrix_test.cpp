@@ -38,6 +38,7 @@ class TlsMatrix : public ::testing::Test {
           "--not-after +10d");
     p.run("issue " + ca + " client-revoked --dns oms.alpha.test --client");
     p.run("issue " + ca + " client-reload --dns oms.alpha.test --client");
+    p.run("issue " + ca + " client-crl-off --dns oms.alpha.test --client");
     p.run("issue " + ca + " client-elsewhere --dns other.gamma.test --client");
     p.run("issue " + ca + " client-serveronly --dns oms.alpha.test --server");
     p.run("issue " + ca + " client-selfsigned --dns oms.alpha.test --client --self-signed");
@@ -249,12 +250,12 @@ TEST_F(TlsMatrix, StaleCrlInRequireModeIsCrlMissing) {
 }
 
 TEST_F(TlsMatrix, CrlOffSkipsRevocation) {
-  pki_->run("revoke " + pki_->ca_dir() + " client-revoked");
+  pki_->run("revoke " + pki_->ca_dir() + " client-crl-off");
   pki_->run("crl " + pki_->ca_dir());
   tls_settings settings = pki_->settings("server");
   settings.crl = crl_mode::off;
   settings.crl_files.clear();
-  connect(server_context(settings), client_context(client_settings("client-revoked")));
+  connect(server_context(settings), client_context(client_settings("client-crl-off")));
   EXPECT_EQ(server_.handshake, failure::none);
   EXPECT_TRUE(client_.exchanged);
 }

@@ -138,6 +138,9 @@ TEST(TlsHostCheck, HostNameSyntax) {
   EXPECT_FALSE(is_host_name("mx-.alpha.test"));
   EXPECT_FALSE(is_host_name("mx alpha.test"));
   EXPECT_FALSE(is_host_name("mx_alpha.test"));
+  EXPECT_FALSE(is_host_name("127.0.0.1"));
+  EXPECT_FALSE(is_host_name("::1"));
+  EXPECT_TRUE(is_host_name("1.2.3.test"));
   EXPECT_FALSE(is_host_name(std::string(64, 'a') + ".test"));
   EXPECT_TRUE(is_host_name(std::string(63, 'a') + ".test"));
   EXPECT_FALSE(is_host_name(std::string(254, 'a')));
