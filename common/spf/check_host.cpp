@@ -5,68 +5,18 @@
 #include <optional>
 #include <utility>
 
+#include "common/spf/deadline_resolver.hpp"
 #include "common/spf/domain_name.hpp"
 #include "common/spf/macro.hpp"
 #include "common/spf/network.hpp"
 #include "common/spf/record.hpp"
+#include "common/spf/trace_text.hpp"
 
 namespace im2k::spf {
 namespace {
 
 using boost::asio::awaitable;
 using boost::asio::ip::address;
-
-// Trace lines and explanations reach terminals and logs: bytes outside printable ASCII are
-// shown escaped, never passed through.
-std::string printable(std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) {
-      out += c;
-    } else {
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 0x0f];
-    }
-  }
-  return out;
-}
-
-template <class T>
-std::string describe(const dns::lookup<T>& found) {
-  if (found.ok()) {
-    return std::to_string(found.records.size()) +
-           (found.records.size() == 1 ? " record" : " records");
-  }
-  std::string out(dns::to_string(found.state));
-  if (!found.detail.empty()) {
-    out += " (" + found.detail + ")";
-  }
-  return out;
-}
-
-// For address look-ups the trace shows the addresses themselves (a few of them).
-std::string describe_addresses(const dns::lookup<address>& found) {
-  if (!found.ok()) {
-    return describe(found);
-  }
-  constexpr std::size_t shown = 8;
-  std::string out;
-  for (std::size_t i = 0; i < found.records.size() && i < shown; ++i) {
-    out += (i ? " " : "") + found.records[i].to_string();
-  }
-  if (found.records.size() > shown) {
-    out += " (+" + std::to_string(found.records.size() - shown) + " more)";
-  }
-  return out;
-}
-
-template <class T>
-dns::lookup<T> out_of_time() {
-  return dns::lookup<T>{dns::status::temporary, {}, "time limit exceeded"};
-}
 
 address normalised(const address& ip) {
   if (ip.is_v6() && ip.to_v6().is_v4_mapped()) {
@@ -95,10 +45,12 @@ struct term_outcome {
 
 class evaluator {
  public:
-  evaluator(dns::resolver& dns, check_input input) : dns_(dns), input_(std::move(input)) {}
+  // Every query goes through a deadline_resolver: section 4.6.4 asks for a bound on the whole
+  // evaluation, and with the term and name limits this bounds the work of one check.
+  evaluator(dns::resolver& dns, check_input input)
+      : dns_(dns, std::chrono::steady_clock::now() + input.time_limit), input_(std::move(input)) {}
 
   awaitable<evaluation> run() {
-    deadline_ = std::chrono::steady_clock::now() + input_.time_limit;
     input_.ip = normalised(input_.ip);
     values_.ip = input_.ip;
     values_.helo = input_.helo;
@@ -135,8 +87,9 @@ class evaluator {
     } else {
       final_outcome = co_await check_domain(domain, 0);
     }
-    if (over_time_ && final_outcome.value != result::temperror) {
-      note(0, "the time limit was exceeded during the evaluation -> temperror");
+    if (dns_.exceeded() && final_outcome.value != result::temperror) {
+      note(0, "time limit of " + std::to_string(input_.time_limit.count()) +
+                  " ms exceeded -> temperror");
       final_outcome = outcome{result::temperror, std::nullopt};
     }
     out_.value = final_outcome.value;
@@ -153,53 +106,6 @@ class evaluator {
  private:
   void note(int depth, std::string_view line) {
     out_.trace.push_back(std::string(static_cast<std::size_t>(depth) * 2, ' ') + printable(line));
-  }
-
-  // Every query goes through these. Section 4.6.4 asks for a bound on the whole evaluation:
-  // past the time limit no query is sent, each counts as a temporary failure, and the result
-  // becomes temperror. With the term and name limits this bounds the work of one check.
-  bool expired() {
-    if (!over_time_ && std::chrono::steady_clock::now() >= deadline_) {
-      over_time_ = true;
-      note(0, "time limit of " + std::to_string(input_.time_limit.count()) +
-                  " ms exceeded: no further DNS queries");
-    }
-    return over_time_;
-  }
-
-  awaitable<dns::lookup<boost::asio::ip::address_v4>> query_a(std::string name) {
-    if (expired()) {
-      co_return out_of_time<boost::asio::ip::address_v4>();
-    }
-    co_return co_await dns_.a(std::move(name));
-  }
-
-  awaitable<dns::lookup<boost::asio::ip::address_v6>> query_aaaa(std::string name) {
-    if (expired()) {
-      co_return out_of_time<boost::asio::ip::address_v6>();
-    }
-    co_return co_await dns_.aaaa(std::move(name));
-  }
-
-  awaitable<dns::lookup<dns::mx_record>> query_mx(std::string name) {
-    if (expired()) {
-      co_return out_of_time<dns::mx_record>();
-    }
-    co_return co_await dns_.mx(std::move(name));
-  }
-
-  awaitable<dns::lookup<std::string>> query_txt(std::string name) {
-    if (expired()) {
-      co_return out_of_time<std::string>();
-    }
-    co_return co_await dns_.txt(std::move(name));
-  }
-
-  awaitable<dns::lookup<std::string>> query_ptr() {
-    if (expired()) {
-      co_return out_of_time<std::string>();
-    }
-    co_return co_await dns_.ptr(dns::reverse_name(input_.ip));
   }
 
   // Counts a DNS-querying term; false once the limit of 10 is passed.
@@ -224,12 +130,12 @@ class evaluator {
   awaitable<dns::lookup<address>> addresses(std::string name) {
     dns::lookup<address> out;
     if (input_.ip.is_v4()) {
-      auto found = co_await query_a(std::move(name));
+      auto found = co_await dns_.a(std::move(name));
       out.state = found.state;
       out.detail = std::move(found.detail);
       out.records.assign(found.records.begin(), found.records.end());
     } else {
-      auto found = co_await query_aaaa(std::move(name));
+      auto found = co_await dns_.aaaa(std::move(name));
       out.state = found.state;
       out.detail = std::move(found.detail);
       out.records.assign(found.records.begin(), found.records.end());
@@ -274,7 +180,7 @@ class evaluator {
   // The validated names are looked up once per check, whatever the number of %{p}.
   awaitable<std::string> validated_name_for(const std::string& domain) {
     if (!all_validated_) {
-      const auto ptr = co_await query_ptr();
+      const auto ptr = co_await dns_.ptr(dns::reverse_name(input_.ip));
       all_validated_.emplace();
       if (ptr.ok()) {
         *all_validated_ = co_await validated_names(ptr, [](const std::string&) { return true; });
@@ -312,7 +218,7 @@ class evaluator {
   }
 
   awaitable<outcome> check_domain(std::string domain, int depth) {
-    const auto txt = co_await query_txt(domain);
+    const auto txt = co_await dns_.txt(domain);
     if (txt.state == dns::status::temporary) {
       note(depth, domain + ": TXT look-up failed: " + describe(txt) + " -> temperror");
       co_return outcome{result::temperror, std::nullopt};
@@ -480,7 +386,7 @@ class evaluator {
 
   awaitable<term_outcome> evaluate_mx(const mechanism& m, const std::string& target,
                                       const std::string& head, int depth) {
-    const auto found = co_await query_mx(target);
+    const auto found = co_await dns_.mx(target);
     const std::string what = head + "MX " + describe(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
@@ -512,7 +418,7 @@ class evaluator {
 
   awaitable<term_outcome> evaluate_ptr(const std::string& target, const std::string& head,
                                        int depth) {
-    const auto ptr = co_await query_ptr();
+    const auto ptr = co_await dns_.ptr(dns::reverse_name(input_.ip));
     const std::string what = head + "PTR " + describe(ptr);
     if (ptr.state == dns::status::temporary) {
       // Section 5.5: a DNS error on the PTR look-up makes the mechanism not match.
@@ -535,7 +441,7 @@ class evaluator {
   awaitable<term_outcome> evaluate_exists(const std::string& target, const std::string& head,
                                           int depth) {
     // Section 5.7: always an A look-up, whatever the connection's address family.
-    const auto found = co_await query_a(target);
+    const auto found = co_await dns_.a(target);
     const std::string what = head + "A " + describe(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
@@ -555,7 +461,7 @@ class evaluator {
       note(0, "exp=" + name + ": not a valid domain name, default explanation");
       co_return fallback;
     }
-    const auto txt = co_await query_txt(name);
+    const auto txt = co_await dns_.txt(name);
     if (!txt.ok() || txt.records.size() != 1) {
       note(0, "exp=" + name + ": TXT " + describe(txt) + ", default explanation");
       co_return fallback;
@@ -570,10 +476,8 @@ class evaluator {
     co_return printable(expand(*parsed.value, values));
   }
 
-  dns::resolver& dns_;
+  deadline_resolver dns_;
   check_input input_;
-  std::chrono::steady_clock::time_point deadline_;
-  bool over_time_ = false;
   std::optional<std::vector<std::string>> all_validated_;  // for %{p}
   macro_values values_;
   evaluation out_;
