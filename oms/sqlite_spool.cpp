@@ -1,0 +1,649 @@
+#include "oms/sqlite_spool.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+
+#include "common/store/error.hpp"
+
+namespace im2k::oms {
+namespace {
+
+using boost::system::error_code;
+using boost::system::result;
+
+constexpr std::array<std::string_view, 1> migrations = {
+    R"sql(
+CREATE TABLE messages (
+  msg TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,          -- the submitting user's address, lower case
+  sender TEXT NOT NULL,         -- envelope from
+  size INTEGER NOT NULL,
+  digest TEXT NOT NULL,         -- sha256:<hex>
+  submitted INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+);
+CREATE TABLE domains (
+  msg TEXT NOT NULL REFERENCES messages(msg) ON DELETE CASCADE,
+  domain TEXT NOT NULL,
+  token TEXT NOT NULL,
+  pull_served INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (msg, domain)
+);
+CREATE TABLE recipients (
+  msg TEXT NOT NULL REFERENCES messages(msg) ON DELETE CASCADE,
+  position INTEGER NOT NULL,    -- submission order
+  rcpt TEXT NOT NULL,           -- as submitted
+  rcpt_key TEXT NOT NULL,       -- lower case, for matching acks and notify results
+  domain TEXT NOT NULL,
+  state TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  code TEXT,
+  message TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER,
+  PRIMARY KEY (msg, position)
+);
+CREATE INDEX recipients_due ON recipients(next_attempt) WHERE next_attempt IS NOT NULL;
+CREATE INDEX recipients_by_domain ON recipients(msg, domain);
+CREATE TABLE users (
+  address TEXT PRIMARY KEY,     -- lower case
+  hash TEXT NOT NULL            -- crypto::hash_password
+);
+)sql"};
+
+constexpr std::string_view pending_states = "('queued','deferred','notified')";
+
+std::string state_text(rcpt_state s) {
+  return std::string(proto::to_string(s));
+}
+
+rcpt_state state_of(const std::string& text) {
+  return proto::rcpt_state_from_string(text).value_or(rcpt_state::rejected);
+}
+
+proto::address address_of(const std::string& text) {
+  auto parsed = proto::parse_address(text);
+  if (parsed) {
+    return *parsed;
+  }
+  // Stored addresses were parsed at submission; keep whatever is there rather than fail.
+  const auto at = text.rfind('@');
+  return proto::address{text.substr(0, at), at == std::string::npos ? "" : text.substr(at + 1)};
+}
+
+std::string key_of(const proto::address& a) {
+  return proto::to_lower(a.to_string());
+}
+
+// Applies `event` to one recipient row through next_state(); writes the new state when the
+// transition exists. `changed` tells whether it did.
+struct row_change {
+  rcpt_event event;
+  std::optional<proto::errc> code;
+  std::string message;
+  bool pull_served = false;
+};
+
+result<bool> change_recipient(store::sqlite_db& db, const std::string& msg, std::int64_t position,
+                              const row_change& change, unix_time now,
+                              const std::function<unix_time(int)>& deferred_due) {
+  auto read = db.prepare("SELECT state, attempts FROM recipients WHERE msg=?1 AND position=?2");
+  if (!read)
+    return boost::system::result<bool>(boost::system::in_place_error, read.error());
+  read->bind_text(1, msg).bind_int(2, position);
+  auto row = read->step();
+  if (!row)
+    return boost::system::result<bool>(boost::system::in_place_error, row.error());
+  if (!*row)
+    return false;
+  const rcpt_state from = state_of(read->column_text(0));
+  const int attempts = static_cast<int>(read->column_int(1));
+  auto to = next_state(from, change.event, change.pull_served);
+  if (!to)
+    return false;
+  auto write = db.prepare(
+      "UPDATE recipients SET state=?3, at=?4, code=?5, message=?6, attempts=?7, next_attempt=?8 "
+      "WHERE msg=?1 AND position=?2");
+  if (!write)
+    return boost::system::result<bool>(boost::system::in_place_error, write.error());
+  write->bind_text(1, msg).bind_int(2, position).bind_text(3, state_text(*to)).bind_int(4, now);
+  if (change.code) {
+    write->bind_text(5, proto::to_string(*change.code)).bind_text(6, change.message);
+  } else {
+    write->bind_null(5).bind_null(6);
+  }
+  if (*to == rcpt_state::deferred) {
+    write->bind_int(7, attempts + 1).bind_int(8, deferred_due(attempts + 1));
+  } else {
+    write->bind_int(7, attempts).bind_null(8);
+  }
+  if (auto ec = write->run())
+    return boost::system::result<bool>(boost::system::in_place_error, ec);
+  return true;
+}
+
+// The position of recipient `key` of msg in domain, if any.
+result<std::optional<std::int64_t>> find_position(store::sqlite_db& db, const std::string& msg,
+                                                  const std::string& domain,
+                                                  const std::string& key) {
+  auto q = db.prepare("SELECT position FROM recipients WHERE msg=?1 AND domain=?2 AND rcpt_key=?3");
+  if (!q)
+    return q.error();
+  q->bind_text(1, msg).bind_text(2, domain).bind_text(3, key);
+  auto row = q->step();
+  if (!row)
+    return row.error();
+  if (!*row)
+    return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{q->column_int(0)};
+}
+
+}  // namespace
+
+std::span<const std::string_view> spool_migrations() {
+  return migrations;
+}
+
+store::sqlite_db open_state_db(const std::filesystem::path& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create state_dir " + state_dir.string() + ": " + ec.message());
+  }
+  ::chmod(state_dir.c_str(), 0700);  // [K-7]
+  store::sqlite_db db(state_dir / "oms.db");
+  ::chmod((state_dir / "oms.db").c_str(), 0600);
+  if (auto err = store::migrate(db, migrations)) {
+    throw std::runtime_error("cannot migrate " + (state_dir / "oms.db").string() + ": " +
+                             err.message());
+  }
+  return db;
+}
+
+sqlite_spool::sqlite_spool(const std::filesystem::path& state_dir, retry_policy retry)
+    : bodies_(state_dir / "bodies"),
+      retry_(retry),
+      random_(std::random_device{}()),
+      queue_(std::make_unique<store::commit_queue>(open_state_db(state_dir))),
+      reader_(state_dir / "oms.db", store::sqlite_db::options{.read_only = true}) {
+  auto stale = store::prepare_directory(bodies_);
+  if (!stale) {
+    throw std::runtime_error("cannot prepare " + bodies_.string() + ": " + stale.error().message());
+  }
+  stale_temp_files_ = *stale;
+}
+
+sqlite_spool::~sqlite_spool() {
+  stop();
+}
+
+void sqlite_spool::stop() {
+  queue_->stop();
+}
+
+result<store::durable_file> sqlite_spool::create_body(const std::string& msg) {
+  return store::durable_file::create(bodies_, msg);
+}
+
+boost::asio::awaitable<error_code> sqlite_spool::add_message(new_message m,
+                                                             store::durable_file body) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto summary = body.finish();  // [K-2]: the body is durable before the record
+    if (!summary)
+      return summary.error();
+    auto fail = [&](error_code ec) {
+      (void)store::remove_durably(summary->path);
+      return ec;
+    };
+    auto ins = db.prepare(
+        "INSERT INTO messages(msg, owner, sender, size, digest, submitted, expires) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!ins)
+      return fail(ins.error());
+    ins->bind_text(1, m.msg)
+        .bind_text(2, proto::to_lower(m.owner))
+        .bind_text(3, m.from.to_string())
+        .bind_int(4, static_cast<std::int64_t>(summary->size))
+        .bind_text(5, "sha256:" + summary->sha256_hex())
+        .bind_int(6, m.submitted)
+        .bind_int(7, m.expires);
+    if (auto ec = ins->run())
+      return fail(ec);
+    for (const auto& [domain, token] : m.tokens) {
+      auto d = db.prepare("INSERT INTO domains(msg, domain, token) VALUES (?1, ?2, ?3)");
+      if (!d)
+        return fail(d.error());
+      d->bind_text(1, m.msg).bind_text(2, domain).bind_text(3, token);
+      if (auto ec = d->run())
+        return fail(ec);
+    }
+    auto r = db.prepare(
+        "INSERT INTO recipients(msg, position, rcpt, rcpt_key, domain, state, at, next_attempt) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6)");
+    if (!r)
+      return fail(r.error());
+    for (std::size_t i = 0; i < m.rcpt.size(); ++i) {
+      r->reset();
+      r->bind_text(1, m.msg)
+          .bind_int(2, static_cast<std::int64_t>(i))
+          .bind_text(3, m.rcpt[i].to_string())
+          .bind_text(4, key_of(m.rcpt[i]))
+          .bind_text(5, m.rcpt[i].domain)
+          .bind_int(6, m.submitted);
+      if (auto ec = r->run())
+        return fail(ec);
+    }
+    return {};
+  });
+}
+
+boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(unix_time now,
+                                                                               std::size_t limit) {
+  std::vector<notify_job> jobs;
+  auto groups = reader_.prepare(
+      "SELECT r.msg, r.domain FROM recipients r JOIN messages m ON m.msg = r.msg "
+      "WHERE r.state IN ('queued','deferred') AND r.next_attempt <= ?1 AND m.expires > ?1 "
+      "GROUP BY r.msg, r.domain ORDER BY MIN(r.next_attempt), r.msg, r.domain LIMIT ?2");
+  if (!groups)
+    co_return groups.error();
+  groups->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (;;) {
+    auto row = groups->step();
+    if (!row)
+      co_return row.error();
+    if (!*row)
+      break;
+    keys.emplace_back(groups->column_text(0), groups->column_text(1));
+  }
+  for (auto& [msg, domain] : keys) {
+    auto head = reader_.prepare(
+        "SELECT m.sender, m.size, m.digest, m.expires, d.token FROM messages m "
+        "JOIN domains d ON d.msg = m.msg WHERE m.msg = ?1 AND d.domain = ?2");
+    if (!head)
+      co_return head.error();
+    head->bind_text(1, msg).bind_text(2, domain);
+    auto found = head->step();
+    if (!found)
+      co_return found.error();
+    if (!*found)
+      continue;
+    notify_job job;
+    job.msg = msg;
+    job.domain = domain;
+    job.from = address_of(head->column_text(0));
+    job.size = static_cast<std::uint64_t>(head->column_int(1));
+    job.digest = head->column_text(2);
+    job.expires = head->column_int(3);
+    job.token = head->column_text(4);
+    auto rcpts = reader_.prepare(
+        "SELECT rcpt FROM recipients WHERE msg = ?1 AND domain = ?2 "
+        "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY position");
+    if (!rcpts)
+      co_return rcpts.error();
+    rcpts->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
+    for (;;) {
+      auto row = rcpts->step();
+      if (!row)
+        co_return row.error();
+      if (!*row)
+        break;
+      job.rcpt.push_back(address_of(rcpts->column_text(0)));
+    }
+    if (!job.rcpt.empty()) {
+      jobs.push_back(std::move(job));
+    }
+  }
+  co_return jobs;
+}
+
+boost::asio::awaitable<result<std::optional<unix_time>>> sqlite_spool::next_wakeup() {
+  auto q = reader_.prepare(
+      "SELECT MIN(t) FROM ("
+      " SELECT MIN(next_attempt) AS t FROM recipients WHERE state IN ('queued','deferred')"
+      " UNION ALL"
+      " SELECT MIN(m.expires) AS t FROM messages m WHERE EXISTS (SELECT 1 FROM recipients r"
+      "  WHERE r.msg = m.msg AND r.state IN " +
+      std::string(pending_states) + "))");
+  if (!q)
+    co_return q.error();
+  auto row = q->step();
+  if (!row)
+    co_return row.error();
+  if (!*row || q->column_is_null(0))
+    co_return std::optional<unix_time>{};
+  co_return std::optional<unix_time>{q->column_int(0)};
+}
+
+boost::asio::awaitable<error_code> sqlite_spool::record_notify(std::string msg, std::string domain,
+                                                               std::vector<notify_outcome> outcomes,
+                                                               unix_time now) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto due = [&](int attempts) {
+      return now + jittered_delay(retry_, attempts, draw_jitter(random_)).count();
+    };
+    for (const auto& outcome : outcomes) {
+      auto position = find_position(db, msg, domain, key_of(outcome.rcpt));
+      if (!position)
+        return position.error();
+      if (!*position)
+        continue;  // not a recipient of this message in this domain
+      row_change change{outcome.event, outcome.code, outcome.message, false};
+      if (outcome.event == rcpt_event::notify_accepted) {
+        change.code.reset();
+      }
+      auto changed = change_recipient(db, msg, **position, change, now, due);
+      if (!changed)
+        return changed.error();
+    }
+    return {};
+  });
+}
+
+boost::asio::awaitable<result<std::optional<pull_target>>> sqlite_spool::find_pull(
+    std::string msg, std::string domain) {
+  auto head = reader_.prepare(
+      "SELECT d.token, m.size, m.digest, m.expires FROM domains d JOIN messages m "
+      "ON m.msg = d.msg WHERE d.msg = ?1 AND d.domain = ?2");
+  if (!head)
+    co_return head.error();
+  head->bind_text(1, msg).bind_text(2, domain);
+  auto found = head->step();
+  if (!found)
+    co_return found.error();
+  if (!*found)
+    co_return std::optional<pull_target>{};
+  pull_target target;
+  target.token = head->column_text(0);
+  target.size = static_cast<std::uint64_t>(head->column_int(1));
+  target.digest = head->column_text(2);
+  target.expires = head->column_int(3);
+  target.body = body_path(msg);
+  auto states = reader_.prepare(
+      "SELECT state FROM recipients WHERE msg = ?1 AND domain = ?2 ORDER BY position");
+  if (!states)
+    co_return states.error();
+  states->bind_text(1, msg).bind_text(2, domain);
+  for (;;) {
+    auto row = states->step();
+    if (!row)
+      co_return row.error();
+    if (!*row)
+      break;
+    target.states.push_back(state_of(states->column_text(0)));
+  }
+  co_return std::optional<pull_target>{std::move(target)};
+}
+
+boost::asio::awaitable<error_code> sqlite_spool::mark_pull_served(std::string msg,
+                                                                  std::string domain) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto q = db.prepare("UPDATE domains SET pull_served = 1 WHERE msg = ?1 AND domain = ?2");
+    if (!q)
+      return q.error();
+    return q->bind_text(1, msg).bind_text(2, domain).run();
+  });
+}
+
+boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std::string domain,
+                                                           std::vector<proto::address> stored,
+                                                           std::vector<ack_refusal> refused,
+                                                           unix_time now) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto no_retry = [](int) { return unix_time{0}; };
+    auto apply = [&](const proto::address& rcpt, const row_change& change) -> error_code {
+      auto position = find_position(db, msg, domain, key_of(rcpt));
+      if (!position)
+        return position.error();
+      if (!*position)
+        return {};  // [A-4]: not a recipient of msg in this domain: ignored
+      auto changed = change_recipient(db, msg, **position, change, now, no_retry);
+      return changed ? error_code{} : changed.error();
+    };
+    for (const auto& rcpt : stored) {
+      if (auto ec = apply(rcpt, row_change{rcpt_event::ack_stored, std::nullopt, "", false}))
+        return ec;
+    }
+    for (const auto& r : refused) {
+      if (auto ec = apply(r.rcpt, row_change{rcpt_event::ack_refused, r.code, r.message, false}))
+        return ec;
+    }
+    return {};
+  });
+}
+
+boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>> sqlite_spool::status(
+    std::string msg, std::string owner) {
+  using out = std::optional<std::vector<recipient_record>>;
+  auto head = reader_.prepare("SELECT owner FROM messages WHERE msg = ?1");
+  if (!head)
+    co_return head.error();
+  head->bind_text(1, msg);
+  auto found = head->step();
+  if (!found)
+    co_return found.error();
+  if (!*found || head->column_text(0) != proto::to_lower(owner))
+    co_return out{};  // [Q-1]: unknown and foreign alike
+  auto q = reader_.prepare(
+      "SELECT rcpt, state, at, code, message, attempts, next_attempt FROM recipients "
+      "WHERE msg = ?1 ORDER BY position");
+  if (!q)
+    co_return q.error();
+  q->bind_text(1, msg);
+  std::vector<recipient_record> records;
+  for (;;) {
+    auto row = q->step();
+    if (!row)
+      co_return row.error();
+    if (!*row)
+      break;
+    recipient_record r;
+    r.rcpt = address_of(q->column_text(0));
+    r.state = state_of(q->column_text(1));
+    r.at = q->column_int(2);
+    if (!q->column_is_null(3)) {
+      r.code = proto::errc_from_string(q->column_text(3)).value_or(proto::errc::internal);
+      r.message = q->column_text(4);
+    }
+    r.attempts = static_cast<int>(q->column_int(5));
+    if (!q->column_is_null(6)) {
+      r.next_attempt = q->column_int(6);
+    }
+    records.push_back(std::move(r));
+  }
+  co_return out{std::move(records)};
+}
+
+boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>> sqlite_spool::recall(
+    std::string msg, std::string owner, unix_time now) {
+  bool known = false;
+  std::vector<proto::address> recalled;
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    known = false;
+    recalled.clear();
+    auto head = db.prepare("SELECT owner FROM messages WHERE msg = ?1");
+    if (!head)
+      return head.error();
+    head->bind_text(1, msg);
+    auto found = head->step();
+    if (!found)
+      return found.error();
+    if (!*found || head->column_text(0) != proto::to_lower(owner))
+      return {};
+    known = true;
+    auto q = db.prepare(
+        "SELECT r.position, r.rcpt, d.pull_served FROM recipients r JOIN domains d "
+        "ON d.msg = r.msg AND d.domain = r.domain WHERE r.msg = ?1 ORDER BY r.position");
+    if (!q)
+      return q.error();
+    q->bind_text(1, msg);
+    std::vector<std::tuple<std::int64_t, std::string, bool>> rows;
+    for (;;) {
+      auto row = q->step();
+      if (!row)
+        return row.error();
+      if (!*row)
+        break;
+      rows.emplace_back(q->column_int(0), q->column_text(1), q->column_int(2) != 0);
+    }
+    auto no_retry = [](int) { return unix_time{0}; };
+    for (const auto& [position, rcpt, served] : rows) {
+      auto changed =
+          change_recipient(db, msg, position,
+                           row_change{rcpt_event::recall, std::nullopt, "", served}, now, no_retry);
+      if (!changed)
+        return changed.error();
+      if (*changed) {
+        recalled.push_back(address_of(rcpt));
+      }
+    }
+    return {};
+  });
+  if (ec)
+    co_return ec;
+  if (!known)
+    co_return std::optional<std::vector<proto::address>>{};
+  co_return std::optional<std::vector<proto::address>>{std::move(recalled)};
+}
+
+boost::asio::awaitable<result<std::size_t>> sqlite_spool::expire(unix_time now) {
+  std::size_t count = 0;
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    count = 0;
+    auto q = db.prepare(
+        "SELECT r.msg, r.position FROM recipients r JOIN messages m ON m.msg = r.msg "
+        "WHERE m.expires <= ?1 AND r.state IN " +
+        std::string(pending_states));
+    if (!q)
+      return q.error();
+    q->bind_int(1, now);
+    std::vector<std::pair<std::string, std::int64_t>> rows;
+    for (;;) {
+      auto row = q->step();
+      if (!row)
+        return row.error();
+      if (!*row)
+        break;
+      rows.emplace_back(q->column_text(0), q->column_int(1));
+    }
+    auto no_retry = [](int) { return unix_time{0}; };
+    for (const auto& [msg, position] : rows) {
+      auto changed = change_recipient(
+          db, msg, position,
+          row_change{rcpt_event::expire, proto::errc::expired, "not pulled before expiry", false},
+          now, no_retry);
+      if (!changed)
+        return changed.error();
+      count += *changed ? 1 : 0;
+    }
+    return {};
+  });
+  if (ec)
+    co_return ec;
+  co_return count;
+}
+
+boost::asio::awaitable<result<std::vector<std::string>>> sqlite_spool::purge(unix_time before) {
+  std::vector<std::string> removed;
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    removed.clear();
+    auto q = db.prepare(
+        "SELECT m.msg FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r "
+        "WHERE r.msg = m.msg AND r.state IN " +
+        std::string(pending_states) +
+        ") AND COALESCE((SELECT MAX(at) FROM recipients r WHERE r.msg = m.msg), m.submitted) "
+        "<= ?1 LIMIT 1000");
+    if (!q)
+      return q.error();
+    q->bind_int(1, before);
+    for (;;) {
+      auto row = q->step();
+      if (!row)
+        return row.error();
+      if (!*row)
+        break;
+      removed.push_back(q->column_text(0));
+    }
+    for (const auto& msg : removed) {
+      auto del = db.prepare("DELETE FROM messages WHERE msg = ?1");
+      if (!del)
+        return del.error();
+      if (auto err = del->bind_text(1, msg).run())
+        return err;
+    }
+    return {};
+  });
+  if (ec)
+    co_return ec;
+  if (!removed.empty()) {
+    // The records are gone durably; now the bodies. A crash in between leaves orphan bodies,
+    // which recover() removes.
+    co_await queue_->submit([&](store::sqlite_db&) -> error_code {
+      for (const auto& msg : removed) {
+        (void)store::remove_durably(body_path(msg));
+      }
+      return {};
+    });
+  }
+  co_return removed;
+}
+
+// Runs at start, before any listener: a submission in flight could otherwise look like an
+// orphan between its rename and its record.
+boost::asio::awaitable<result<recovery_report>> sqlite_spool::recover() {
+  recovery_report report;
+  report.stale_temp_files = stale_temp_files_;
+  std::set<std::string> known;
+  auto q = reader_.prepare("SELECT msg FROM messages");
+  if (!q)
+    co_return q.error();
+  for (;;) {
+    auto row = q->step();
+    if (!row)
+      co_return row.error();
+    if (!*row)
+      break;
+    known.insert(q->column_text(0));
+  }
+  std::vector<std::filesystem::path> orphans;
+  std::error_code fs_error;
+  for (const auto& entry : std::filesystem::directory_iterator(bodies_, fs_error)) {
+    if (entry.is_regular_file() && !known.contains(entry.path().filename().string())) {
+      orphans.push_back(entry.path());
+    }
+  }
+  for (const auto& msg : known) {
+    if (!std::filesystem::exists(body_path(msg), fs_error)) {
+      report.missing_bodies.push_back(msg);
+    }
+  }
+  auto pending = reader_.prepare("SELECT COUNT(*) FROM recipients WHERE state IN " +
+                                 std::string(pending_states));
+  if (!pending)
+    co_return pending.error();
+  if (auto row = pending->step(); row && *row) {
+    report.pending_recipients = static_cast<std::size_t>(pending->column_int(0));
+  }
+  report.orphan_bodies = orphans.size();
+  if (!orphans.empty()) {
+    auto ec = co_await queue_->submit([&](store::sqlite_db&) -> error_code {
+      for (const auto& path : orphans) {
+        if (auto err = store::remove_durably(path))
+          return err;
+      }
+      return {};
+    });
+    if (ec)
+      co_return ec;
+  }
+  co_return report;
+}
+
+}  // namespace im2k::oms
