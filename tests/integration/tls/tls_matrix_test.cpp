@@ -45,6 +45,7 @@ class TlsMatrix : public ::testing::Test {
     p.run("issue " + ca + " server-expired --dns " + std::string(server_host) +
           " --server --not-before -10d --not-after -1d");
     p.run("issue " + ca + " server-elsewhere --dns other.beta.test --server");
+    p.run("issue " + ca + " server-wildcard --dns '*.beta.test' --server");
     p.run("issue " + ca + " server-revoked --dns " + std::string(server_host) + " --server");
     p.run("crl " + ca);
     p.run("crl " + ca + " --out " + p.path("stale-crl.pem") + " --next-update -1h");
@@ -287,6 +288,18 @@ TEST_F(TlsMatrix, ExpiredServerIsRefusedAsExpired) {
 TEST_F(TlsMatrix, ServerNotNamingTheHostIsRefusedAsNameMismatch) {
   connect(server_context(pki_->settings("server-elsewhere")),
           client_context(client_settings("client")));
+  expect_client_refused(failure::name_mismatch);
+}
+
+TEST_F(TlsMatrix, WildcardServerCertificateCoversExactlyOneLabel) {
+  const auto server = server_context(pki_->settings("server-wildcard"));
+  const auto client = client_context(client_settings("client"));
+  connect(server, client, listener_kind::notify, "ims.beta.test");
+  EXPECT_EQ(client_.handshake, failure::none);
+  EXPECT_TRUE(client_.exchanged);
+  connect(server, client, listener_kind::notify, "a.ims.beta.test");
+  expect_client_refused(failure::name_mismatch);
+  connect(server, client, listener_kind::notify, "beta.test");
   expect_client_refused(failure::name_mismatch);
 }
 
