@@ -73,20 +73,24 @@ std::string describe(const toml::node& node) {
   return "a date/time";
 }
 
+// Optimal string alignment distance: insertions, deletions, substitutions and transpositions of
+// neighbours ("prot" -> "port" is one edit).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i)
+    d[i][0] = i;
   for (std::size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
+    d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::string join_quoted(std::span<const std::string_view> names) {
@@ -131,13 +135,19 @@ struct state {
     return entry.node ? entry.node->get(key) : nullptr;
   }
 
-  void report(std::size_t index, std::string_view key, const problem& p, const toml::node* got) {
+  // got_text, when given, replaces the description of the value found.
+  void report(std::size_t index, std::string_view key, const problem& p, const toml::node* got,
+              std::string_view got_text = {}) {
     if (broken) {
       return;
     }
     std::string message =
         file + ": key \"" + key_path(index, key) + "\": expected " + p.expected + ", got ";
-    message += got ? describe(*got) : "nothing (the key is required)";
+    if (!got_text.empty()) {
+      message += got_text;
+    } else {
+      message += got ? describe(*got) : "nothing (the key is required)";
+    }
     if (!p.detail.empty()) {
       message += " (" + p.detail + ")";
     }
@@ -337,8 +347,7 @@ std::filesystem::path table::path(std::string_view key, path_check check,
     problem p{expected, {}};
     auto value = checked(*fallback, p);
     if (!value) {
-      p.detail = "the default " + quote(fallback->string()) + " does not fit: " + p.detail;
-      state_->report(index_, key, p, nullptr);
+      state_->report(index_, key, p, nullptr, "the default " + quote(fallback->string()));
       return *fallback;
     }
     return *value;
@@ -512,11 +521,13 @@ const std::vector<std::string>& document::finish() {
       }
       std::string message =
           state_->file + ": unknown key " + quote(name) + " in table " + quote(entry.path);
+      // Suggest only close spellings: at most two edits, and fewer than half the name's length
+      // (so "b" is not "corrected" to "a").
       std::string_view best;
-      std::size_t best_distance = 3;  // suggest only close spellings
+      std::size_t best_distance = 3;
       for (const auto& known : entry.asked) {
         std::size_t d = edit_distance(name, known);
-        if (d < best_distance) {
+        if (d < best_distance && 2 * d < name.size()) {
           best_distance = d;
           best = known;
         }

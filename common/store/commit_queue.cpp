@@ -42,6 +42,11 @@ commit_queue::counters commit_queue::stats() const {
   return counters_;
 }
 
+bool commit_queue::stopping() const {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void commit_queue::enqueue(pending_item item) {
   boost::system::error_code refusal;
   {

@@ -104,6 +104,8 @@ class commit_queue {
   void stop();
 
   counters stats() const;
+  // True once stop() was called (for health reports).
+  bool stopping() const;
 
  private:
   struct pending_item {

@@ -1,0 +1,205 @@
+#include <array>
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "common/store/sqlite_db.hpp"
+#include "tests/unit/store/scratch_dir.hpp"
+
+namespace im2k::store {
+namespace {
+
+std::int64_t count_rows(sqlite_db& db, std::string_view table) {
+  auto stmt = db.prepare("SELECT count(*) FROM " + std::string(table));
+  EXPECT_TRUE(stmt) << db.last_error_message();
+  if (!stmt)
+    return -1;
+  auto row = stmt->step();
+  EXPECT_TRUE(row && *row);
+  return stmt->column_int(0);
+}
+
+std::string pragma_text(sqlite_db& db, std::string_view pragma) {
+  auto stmt = db.prepare("PRAGMA " + std::string(pragma));
+  auto row = stmt->step();
+  EXPECT_TRUE(row && *row);
+  return stmt->column_text(0);
+}
+
+TEST(SqliteDb, OpenSetsDurabilityPragmas) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  EXPECT_EQ(pragma_text(db, "journal_mode"), "wal");
+  EXPECT_EQ(pragma_text(db, "synchronous"), "2");  // FULL
+  EXPECT_EQ(pragma_text(db, "foreign_keys"), "1");
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "x.db"));
+}
+
+TEST(SqliteDb, OpenFailureThrowsNamingThePath) {
+  test_store::scratch_dir dir;
+  auto path = dir.path() / "missing" / "x.db";
+  try {
+    sqlite_db db(path);
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+  }
+}
+
+TEST(SqliteDb, StatementBindsAndReadsEveryType) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  ASSERT_FALSE(db.exec("CREATE TABLE t(i INTEGER, s TEXT, b BLOB, n TEXT)"));
+  auto insert = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)");
+  ASSERT_TRUE(insert);
+  std::string blob("a\0b\xff", 4);
+  ASSERT_FALSE(
+      insert->bind_int(1, -9000000000).bind_text(2, "héllo").bind_blob(3, blob).bind_null(4).run());
+  EXPECT_EQ(db.changes(), 1);
+  EXPECT_EQ(db.last_insert_rowid(), 1);
+  insert->reset();
+  ASSERT_FALSE(insert->bind_int(1, 2).bind_text(2, "").bind_blob(3, "").bind_text(4, "x").run());
+
+  auto select = db.prepare("SELECT i, s, b, n, typeof(b) FROM t ORDER BY rowid");
+  ASSERT_TRUE(select);
+  auto row = select->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(select->column_count(), 5);
+  EXPECT_EQ(select->column_int(0), -9000000000);
+  EXPECT_EQ(select->column_text(1), "héllo");
+  EXPECT_EQ(select->column_blob(2), blob);
+  EXPECT_TRUE(select->column_is_null(3));
+  row = select->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(select->column_text(4), "blob");  // an empty blob is not NULL
+  EXPECT_FALSE(select->column_is_null(2));
+  row = select->step();
+  ASSERT_TRUE(row);
+  EXPECT_FALSE(*row);
+}
+
+TEST(SqliteDb, ErrorsAreValuesWithSqliteCodes) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  auto bad = db.prepare("SELECT * FROM nowhere");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().category(), sqlite_category());
+  EXPECT_EQ(bad.error().value(), SQLITE_ERROR);
+  EXPECT_NE(db.last_error_message().find("no such table: nowhere"), std::string::npos);
+
+  ASSERT_FALSE(db.exec("CREATE TABLE u(k TEXT PRIMARY KEY)"));
+  auto insert = db.prepare("INSERT INTO u VALUES (?1)");
+  ASSERT_FALSE(insert->bind_text(1, "a").run());
+  insert->reset();
+  auto dup = insert->bind_text(1, "a").run();
+  EXPECT_EQ(dup, make_sqlite_error(SQLITE_CONSTRAINT_PRIMARYKEY));
+
+  // A bind to a parameter that does not exist is reported by step.
+  insert->reset();
+  auto range = insert->bind_text(1, "b").bind_text(7, "c").run();
+  EXPECT_EQ(range, make_sqlite_error(SQLITE_RANGE));
+  EXPECT_EQ(count_rows(db, "u"), 1);
+}
+
+TEST(SqliteDb, TransactionRollsBackUnlessCommitted) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  ASSERT_FALSE(db.exec("CREATE TABLE t(v INTEGER)"));
+  {
+    auto tx = transaction::begin(db);
+    ASSERT_TRUE(tx);
+    ASSERT_FALSE(db.exec("INSERT INTO t VALUES (1)"));
+    EXPECT_EQ(count_rows(db, "t"), 1);
+  }  // destroyed without commit
+  EXPECT_EQ(count_rows(db, "t"), 0);
+  {
+    auto tx = transaction::begin(db);
+    ASSERT_TRUE(tx);
+    ASSERT_FALSE(db.exec("INSERT INTO t VALUES (2)"));
+    ASSERT_FALSE(tx->commit());
+    EXPECT_TRUE(tx->commit());  // a second commit is a misuse, reported
+  }
+  EXPECT_EQ(count_rows(db, "t"), 1);
+  {
+    auto tx = transaction::begin(db);
+    ASSERT_TRUE(tx);
+    ASSERT_FALSE(db.exec("INSERT INTO t VALUES (3)"));
+    tx->rollback();
+  }
+  EXPECT_EQ(count_rows(db, "t"), 1);
+}
+
+TEST(SqliteDb, CommittedDataIsVisibleToAReaderConnection) {
+  test_store::scratch_dir dir;
+  sqlite_db writer(dir.path() / "x.db");
+  ASSERT_FALSE(writer.exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES (1)"));
+  sqlite_db reader(dir.path() / "x.db", {.read_only = true});
+  EXPECT_EQ(count_rows(reader, "t"), 1);
+  EXPECT_TRUE(reader.exec("INSERT INTO t VALUES (2)"));  // read-only
+  auto tx = transaction::begin(writer);
+  ASSERT_TRUE(tx);
+  ASSERT_FALSE(writer.exec("INSERT INTO t VALUES (2)"));
+  EXPECT_EQ(count_rows(reader, "t"), 1);  // not yet committed
+  ASSERT_FALSE(tx->commit());
+  EXPECT_EQ(count_rows(reader, "t"), 2);
+}
+
+constexpr std::array<std::string_view, 2> schema_v2 = {
+    "CREATE TABLE a(x INTEGER);",
+    "CREATE TABLE b(y INTEGER); INSERT INTO a VALUES (1);",
+};
+
+TEST(SqliteMigrate, AppliesScriptsInOrderOnce) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  EXPECT_EQ(schema_version(db).value(), 0);
+  ASSERT_FALSE(migrate(db, schema_v2));
+  EXPECT_EQ(schema_version(db).value(), 2);
+  EXPECT_EQ(count_rows(db, "a"), 1);
+  ASSERT_FALSE(migrate(db, schema_v2));  // nothing to do: the INSERT does not run again
+  EXPECT_EQ(count_rows(db, "a"), 1);
+
+  std::array<std::string_view, 3> schema_v3 = {schema_v2[0], schema_v2[1],
+                                               "INSERT INTO b VALUES (7);"};
+  ASSERT_FALSE(migrate(db, schema_v3));
+  EXPECT_EQ(schema_version(db).value(), 3);
+  EXPECT_EQ(count_rows(db, "a"), 1);
+  EXPECT_EQ(count_rows(db, "b"), 1);
+}
+
+TEST(SqliteMigrate, SurvivesReopen) {
+  test_store::scratch_dir dir;
+  {
+    sqlite_db db(dir.path() / "x.db");
+    ASSERT_FALSE(migrate(db, schema_v2));
+  }
+  sqlite_db db(dir.path() / "x.db");
+  EXPECT_EQ(schema_version(db).value(), 2);
+  ASSERT_FALSE(migrate(db, schema_v2));
+  EXPECT_EQ(count_rows(db, "a"), 1);
+}
+
+TEST(SqliteMigrate, FailingScriptLeavesTheOldSchema) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  std::array<std::string_view, 2> broken = {"CREATE TABLE a(x INTEGER);",
+                                            "INSERT INTO nowhere VALUES (1);"};
+  auto ec = migrate(db, broken);
+  EXPECT_EQ(ec.category(), sqlite_category());
+  EXPECT_EQ(schema_version(db).value(), 0);
+  EXPECT_FALSE(db.prepare("SELECT * FROM a"));  // the first script was rolled back too
+}
+
+TEST(SqliteMigrate, RefusesANewerDatabase) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  ASSERT_FALSE(migrate(db, schema_v2));
+  std::array<std::string_view, 1> older = {schema_v2[0]};
+  EXPECT_EQ(migrate(db, older), make_error_code(errc::newer_schema));
+  EXPECT_EQ(schema_version(db).value(), 2);
+}
+
+}  // namespace
+}  // namespace im2k::store
