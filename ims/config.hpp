@@ -1,0 +1,64 @@
+// The configuration of im2k-ims (one TOML file; schema in briefs/flow-shared.md):
+//
+//   host = "mx.beta.test"            domains = ["beta.test"]       state_dir = "..."
+//   max_message_size = "10MiB"       bind_address = "127.0.2.2"    (optional, source of pulls)
+//   [notify] listen   [mailbox] listen
+//   [pull] port, connect_timeout, retry_initial, retry_max
+//   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "common/log/log.hpp"
+#include "common/tls/settings.hpp"
+
+namespace im2k::ims {
+
+struct pull_settings {
+  std::uint16_t port = 4652;
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds retry_initial{60};
+  std::chrono::seconds retry_max{3600};
+};
+
+struct ims_config {
+  std::filesystem::path file;        // where it was read from
+  std::string host;                  // our host name: the authserv-id and the pull hello host
+  std::vector<std::string> domains;  // lower case
+  std::filesystem::path state_dir;
+  std::uint64_t max_message_size = 10 * 1024 * 1024;
+  std::optional<boost::asio::ip::address> bind_address;
+  boost::asio::ip::tcp::endpoint notify_listen;
+  boost::asio::ip::tcp::endpoint mailbox_listen;  // parsed now; the listener comes later
+  pull_settings pull;
+  tls::tls_settings tls;
+  std::vector<std::string> dns_servers;  // empty: resolv.conf
+  log::level log_level = log::level::info;
+  std::optional<std::filesystem::path> log_file;
+
+  // True when `domain` (lower case) has its mailboxes here.
+  bool serves_domain(std::string_view domain) const;
+};
+
+struct config_outcome {
+  ims_config config;
+  std::vector<std::string> errors;  // each names file, key and expectation; empty = valid
+
+  bool ok() const { return errors.empty(); }
+};
+
+// Reads and validates the whole file, collecting every error.
+config_outcome load_config(const std::filesystem::path& file);
+// The same on text (tests); `source_name` stands for the file name in errors.
+config_outcome parse_config(std::string_view text, std::string source_name);
+
+}  // namespace im2k::ims

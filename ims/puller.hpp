@@ -1,0 +1,78 @@
+// Trust rule 5: the IMS pulls each accepted (S, msg, R) once from H, the host that notified it
+// ([P-1] ... [P-14]), stores the copy durably for every accepted local recipient, and acks
+// ([A-1]). Pulls and acks that fail temporarily are retried with the [L-8] schedule until
+// `expires`; the schedule lives in the store, so a restart resumes it ([K-6]).
+//
+// Eager policy ([N-16]): a scheduler coroutine runs every due job, at most max_concurrent at
+// once and never two of the same (S, msg, R) ([P-4]).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/dns/resolver.hpp"
+#include "common/tls/credentials.hpp"
+#include "ims/store.hpp"
+
+namespace im2k::ims {
+
+struct puller_settings {
+  std::string host;  // ours: the hello host I ([P-3]) and the authserv-id ([P-13])
+  std::filesystem::path bodies_dir;
+  std::uint16_t port = 4652;
+  std::optional<boost::asio::ip::address> bind_address;
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds retry_initial{60};
+  std::chrono::seconds retry_max{3600};
+  std::uint64_t max_message_size = 10 * 1024 * 1024;
+  std::size_t max_concurrent = 8;
+};
+
+class puller : public std::enable_shared_from_this<puller> {
+ public:
+  // `credentials`: client side, kind pull.
+  static std::shared_ptr<puller> create(boost::asio::any_io_executor executor,
+                                        puller_settings settings, dns::resolver& dns,
+                                        mail_store& records,
+                                        std::shared_ptr<tls::credentials> credentials);
+
+  // Starts the scheduler.
+  void start();
+  // Something became due (a new acceptance): look now.
+  void wake();
+  // Drain: no new job starts; jobs in flight finish (a job stopped midway stays resumable in
+  // the store) or are abandoned after `bound`.
+  boost::asio::awaitable<void> stop(std::chrono::steady_clock::duration bound);
+
+  puller(boost::asio::any_io_executor executor, puller_settings settings, dns::resolver& dns,
+         mail_store& records, std::shared_ptr<tls::credentials> credentials);  // use create()
+
+ private:
+  boost::asio::awaitable<void> schedule();
+  boost::asio::awaitable<void> run(pull_job job);
+  boost::asio::awaitable<void> attempt(pull_job job);
+  boost::asio::awaitable<void> drop(const pull_job& job, std::string code, std::string why);
+  boost::asio::awaitable<void> retry(const pull_job& job, std::string code, std::string why);
+
+  boost::asio::any_io_executor executor_;
+  puller_settings settings_;
+  dns::resolver& dns_;
+  mail_store& records_;
+  std::shared_ptr<tls::credentials> credentials_;
+  boost::asio::steady_timer wake_timer_;
+  boost::asio::steady_timer idle_timer_;  // cancelled when the last job of a drain ends
+  std::set<pull_key> in_flight_;
+  bool stopping_ = false;
+};
+
+}  // namespace im2k::ims

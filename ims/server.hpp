@@ -1,0 +1,58 @@
+// The whole im2k-ims daemon on one io_context: the notify listener (trust rule 4: the address
+// check at hello, then notify_handler), the puller (trust rule 5), the store, and TLS
+// credentials reloaded on SIGHUP. The mailbox listener comes with issue 6.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "common/dns/resolver.hpp"
+#include "common/net/listener.hpp"
+#include "common/tls/credentials.hpp"
+#include "common/tls/reload_on_sighup.hpp"
+#include "ims/config.hpp"
+#include "ims/notify_handler.hpp"
+#include "ims/puller.hpp"
+#include "ims/sqlite_store.hpp"
+
+namespace im2k::ims {
+
+class server {
+ public:
+  // Opens the store and builds the TLS contexts and the resolver; throws std::runtime_error on
+  // a start-up failure.
+  server(boost::asio::io_context& io, ims_config config);
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server();
+
+  // Recovers unfinished work ([K-6]), binds the notify listener, starts the puller and logs
+  // `server.ready`. Throws std::runtime_error if a listener cannot be bound.
+  void start();
+
+  // SIGTERM: stop accepting, let requests and pulls in flight finish (or stay resumable in the
+  // store) within `bound`, then stop the store.
+  boost::asio::awaitable<void> stop(std::chrono::steady_clock::duration bound);
+
+  boost::asio::ip::tcp::endpoint notify_endpoint() const;
+
+ private:
+  boost::asio::awaitable<void> serve_notify(net::session& session, net::incoming_request request);
+
+  boost::asio::io_context& io_;
+  ims_config config_;
+  std::unique_ptr<dns::resolver> dns_;
+  std::unique_ptr<sqlite_store> store_;
+  std::shared_ptr<tls::credentials> notify_credentials_;
+  std::shared_ptr<tls::credentials> pull_credentials_;
+  std::unique_ptr<tls::reload_on_sighup> reload_;
+  std::shared_ptr<puller> puller_;
+  std::unique_ptr<notify_handler> notify_;
+  std::shared_ptr<net::listener> notify_listener_;
+};
+
+}  // namespace im2k::ims

@@ -1,0 +1,58 @@
+// The SQLite implementation of the IMS store: writes through a commit_queue (grouped durable
+// commits on the writer thread), reads on a read-only connection of the caller's thread (WAL:
+// readers never wait for the writer). Bodies live in state_dir/bodies.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "common/store/commit_queue.hpp"
+#include "common/store/sqlite_db.hpp"
+#include "ims/store.hpp"
+
+namespace im2k::ims {
+
+class sqlite_store final : public mail_store {
+ public:
+  // Opens (creating) the database in state_dir; throws std::runtime_error on failure.
+  explicit sqlite_store(const std::filesystem::path& state_dir);
+  ~sqlite_store() override;
+
+  const std::filesystem::path& bodies_dir() const { return bodies_dir_; }
+  // Refuses new writes and waits for the queued ones (drain).
+  void stop();
+
+  boost::asio::awaitable<boost::system::result<bool>> user_exists(std::string address) override;
+  boost::asio::awaitable<boost::system::result<std::optional<recipient_result>>> find_result(
+      std::string sender_domain, std::string msg, std::string rcpt) override;
+  boost::asio::awaitable<boost::system::error_code> record_notification(
+      notification values, std::vector<recipient_result> results) override;
+  boost::asio::awaitable<boost::system::result<std::vector<pull_job>>> due_pulls(
+      std::int64_t now, std::size_t limit) override;
+  boost::asio::awaitable<boost::system::result<std::optional<std::int64_t>>> next_due() override;
+  boost::asio::awaitable<boost::system::result<std::vector<recipient_result>>> recipients(
+      pull_key key) override;
+  boost::asio::awaitable<boost::system::result<delivery>> store_body(
+      pull_key key, store::durable_file& body, std::string body_name) override;
+  boost::asio::awaitable<boost::system::error_code> refuse_all(pull_key key, proto::errc code,
+                                                               std::string message) override;
+  boost::asio::awaitable<boost::system::error_code> mark_acked(
+      pull_key key, std::vector<std::string> rcpts) override;
+  boost::asio::awaitable<boost::system::error_code> drop(pull_key key, std::string reason) override;
+  boost::asio::awaitable<boost::system::error_code> give_up(pull_key key,
+                                                            std::string reason) override;
+  boost::asio::awaitable<boost::system::error_code> retry_later(pull_key key,
+                                                                std::int64_t next_attempt,
+                                                                std::string error) override;
+  boost::asio::awaitable<boost::system::result<std::vector<mailbox_entry>>> mailbox(
+      std::string user) override;
+  boost::system::result<recovery_report> recover(std::int64_t now) override;
+
+ private:
+  std::filesystem::path state_dir_;
+  std::filesystem::path bodies_dir_;
+  std::unique_ptr<store::commit_queue> queue_;
+  store::sqlite_db reader_;
+};
+
+}  // namespace im2k::ims
