@@ -8,9 +8,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/log/log.hpp"
 #include "common/tls/handshake.hpp"
 #include "proto/deadline.hpp"
 #include "proto/frame_io.hpp"
+#include "proto/syntax.hpp"
 
 namespace im2k::net {
 
@@ -145,6 +147,13 @@ awaitable<client_result<void>> client_connection::exchange_hello() {
   if (hello->re != 0 || hello->version != 1 || frame->body_len) {
     co_return fail(client_stage::hello, make_error_code(proto::codec_errc::out_of_range),
                    "unexpected hello response");
+  }
+  if (!proto::iequals(hello->host, settings_.peer_host)) {
+    // [H-8]: informational only; the certificate already proved the name we wanted.
+    log::info("hello.host_differs")
+        .kv("expected", settings_.peer_host)
+        .kv("announced", hello->host)
+        .kv("peer", to_string(remote_));
   }
   hello_ = std::move(*hello);
   co_return client_result<void>();
