@@ -308,12 +308,11 @@ class evaluator {
       co_return term_outcome{false, result::permerror};
     }
     const std::string target = co_await target_of(m.domain, domain);
-    const std::string head =
-        m.text + " [DNS term " + std::to_string(out_.dns_terms) + "] " + target + ": ";
+    const std::string head = m.text + " [DNS term " + std::to_string(out_.dns_terms) + "]: ";
     if (!is_queryable_name(target)) {
       // Sections 4.3 and 4.8 leave this open; like a name that does not exist, it matches
       // nothing (the suite accepts this or permerror).
-      note(depth, head + "not a valid domain name, no match");
+      note(depth, head + "\"" + target + "\" is not a valid domain name, no match");
       co_return term_outcome{false, std::nullopt};
     }
     switch (m.kind) {
@@ -375,7 +374,8 @@ class evaluator {
   awaitable<term_outcome> evaluate_a(const mechanism& m, const std::string& target,
                                      const std::string& head, int depth) {
     const auto found = co_await addresses(target);
-    const std::string what = head + address_type() + " " + describe_addresses(found);
+    const std::string what =
+        head + address_type() + " " + target + ": " + describe_addresses(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
     }
@@ -387,7 +387,7 @@ class evaluator {
   awaitable<term_outcome> evaluate_mx(const mechanism& m, const std::string& target,
                                       const std::string& head, int depth) {
     const auto found = co_await dns_.mx(target);
-    const std::string what = head + "MX " + describe(found);
+    const std::string what = head + "MX " + target + ": " + describe(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
     }
@@ -407,8 +407,8 @@ class evaluator {
         note(depth, line + " -> temperror");
         co_return term_outcome{false, result::temperror};
       }
+      note(depth, line);
       if (contains_ip(hosts.records, input_.ip.is_v4() ? m.cidr4 : m.cidr6)) {
-        note(depth, line);
         co_return term_outcome{true, std::nullopt};
       }
     }
@@ -419,7 +419,7 @@ class evaluator {
   awaitable<term_outcome> evaluate_ptr(const std::string& target, const std::string& head,
                                        int depth) {
     const auto ptr = co_await dns_.ptr(dns::reverse_name(input_.ip));
-    const std::string what = head + "PTR " + describe(ptr);
+    const std::string what = head + "PTR " + dns::reverse_name(input_.ip) + ": " + describe(ptr);
     if (ptr.state == dns::status::temporary) {
       // Section 5.5: a DNS error on the PTR look-up makes the mechanism not match.
       note(depth, what + ", no match");
@@ -442,7 +442,7 @@ class evaluator {
                                           int depth) {
     // Section 5.7: always an A look-up, whatever the connection's address family.
     const auto found = co_await dns_.a(target);
-    const std::string what = head + "A " + describe(found);
+    const std::string what = head + "A " + target + ": " + describe(found);
     if (!found.ok()) {
       co_return not_found(found.state, what, depth);
     }

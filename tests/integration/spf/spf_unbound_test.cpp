@@ -174,6 +174,10 @@ TEST_F(im2k_dns_spf, usage_errors_exit_2) {
 
   const auto no_ip = run({"--server", dns_.server(), "--helo", "mx.alpha.spf.test"});
   EXPECT_EQ(no_ip.exit_status, 2) << no_ip.out;
+
+  const auto bad_server =
+      run({"--server", "not-a-server", "--ip", "192.0.2.10", "--helo", "mx.alpha.spf.test"});
+  EXPECT_EQ(bad_server.exit_status, 2) << bad_server.out;
 }
 
 }  // namespace
