@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -284,6 +285,26 @@ TEST_F(cares_resolver_test, concurrent_questions_for_the_same_name_share_one_que
   }
   EXPECT_EQ(done, 5);
   EXPECT_EQ(r.queries_sent(), 1u);
+}
+
+TEST_F(cares_resolver_test, destroying_the_resolver_ends_pending_queries_as_temporary) {
+  auto o = options(5000ms, 2);
+  o.servers = {black_hole_.server()};
+  auto r = std::make_unique<cares_resolver>(io_.get_executor(), o);
+  std::optional<lookup<mx_record>> answer;
+  boost::asio::co_spawn(
+      io_, [&]() -> awaitable<void> { answer = co_await r->mx("dnstest.test"); },
+      boost::asio::detached);
+  io_.run_for(100ms);  // the query is sent and waits for an answer that never comes
+  ASSERT_FALSE(answer);
+  r.reset();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!answer && std::chrono::steady_clock::now() < deadline) {
+    io_.run_one_until(deadline);
+  }
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->state, status::temporary);
+  EXPECT_EQ(answer->detail, "resolver shut down");
 }
 
 TEST(cares_resolver_options, bad_server_strings_throw_at_construction) {
