@@ -601,6 +601,77 @@ TEST_F(Net, ConnectionsOverTheLimitAreClosedAtOnce) {
   }());
 }
 
+TEST_F(Net, ConnectionsOverThePerAddressLimitAreClosed) {
+  server_settings settings = test_settings();
+  settings.max_connections_per_address = 1;
+  start(tls::listener_kind::notify, settings);
+  run([this]() -> awaitable<bool> {
+    auto first = co_await client_connection::open(io_.get_executor(), client());
+    EXPECT_TRUE(first.has_value());
+    auto second = co_await client_connection::open(io_.get_executor(), client());
+    EXPECT_FALSE(second.has_value());
+    // Another source address is another count.
+    auto settings = client();
+    settings.bind_address = boost::asio::ip::make_address("127.0.0.4");
+    auto third = co_await client_connection::open(io_.get_executor(), settings);
+    EXPECT_TRUE(third.has_value());
+    EXPECT_EQ(listener_->open_connections(), 2u);
+    co_return true;
+  }());
+}
+
+TEST_F(Net, SilentClientIsClosedAfterTheHelloDeadline) {
+  server_settings settings = test_settings();
+  settings.hello_timeout = 200ms;
+  start(tls::listener_kind::notify, settings);
+  run([this]() -> awaitable<bool> {
+    auto stream = co_await raw_connect();
+    EXPECT_TRUE(co_await closed_by_server(*stream));
+    co_return true;
+  }());
+}
+
+TEST_F(Net, StalledFrameIsClosedAfterTheFrameDeadline) {
+  server_settings settings = test_settings();
+  settings.frame_timeout = 200ms;
+  start(tls::listener_kind::notify, settings);
+  run([this]() -> awaitable<bool> {
+    auto stream = co_await raw_connect();
+    co_await write_object(*stream, peer_hello());
+    auto hello = co_await read_object(*stream);
+    EXPECT_TRUE(hello && hello->object["op"] == "ok");
+    // Two octets of a length, then nothing: the frame deadline, not the idle one, applies.
+    const std::array<unsigned char, 2> half = {0x00, 0x00};
+    auto [error, written] =
+        co_await boost::asio::async_write(*stream, boost::asio::buffer(half), use_tuple);
+    EXPECT_FALSE(error);
+    (void)written;
+    EXPECT_TRUE(co_await closed_by_server(*stream));
+    co_return true;
+  }());
+}
+
+TEST_F(Net, PlainTcpClientIsClosedAfterTheHandshakeDeadline) {
+  server_settings settings = test_settings();
+  settings.handshake_timeout = 200ms;
+  start(tls::listener_kind::notify, settings);
+  const auto before = tls::tls_failures(tls::failure::handshake);
+  run([this]() -> awaitable<bool> {
+    boost::asio::ip::tcp::socket socket(io_);
+    auto [error] = co_await socket.async_connect(
+        {boost::asio::ip::make_address("127.0.0.1"), port_}, use_tuple);
+    EXPECT_FALSE(error);
+    std::array<char, 16> buffer;
+    boost::asio::steady_timer limit(io_, 20s);
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto outcome = co_await (socket.async_read_some(boost::asio::buffer(buffer), use_tuple) ||
+                             limit.async_wait(use_tuple));
+    EXPECT_EQ(outcome.index(), 0u);  // the server closed; the test's own limit did not pass
+    co_return true;
+  }());
+  EXPECT_GT(tls::tls_failures(tls::failure::handshake), before);
+}
+
 TEST_F(Net, FiveMebibyteBodyStreamsBothWaysInBoundedChunks) {
   start(tls::listener_kind::submit);
   run([this]() -> awaitable<bool> {
