@@ -171,6 +171,10 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
         options_(std::move(options)),
         timer_(executor_),
         cache_(options_.cache_entries) {}
+  ~impl() { close(); }
+
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 
   // Separate from the constructor: the callbacks below need `this` at its final address.
   void open() {
