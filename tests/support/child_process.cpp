@@ -76,6 +76,8 @@ child_process::child_process(process_options options) : options_(std::move(optio
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // The child must not hold the test's sockets (a test closing a listener means it is gone).
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   auto argv_strings = options_.argv;
   auto env_strings = merged_environment(options_.env);
   auto argv = c_strings(argv_strings);
