@@ -27,7 +27,9 @@ tls::tls_settings read_tls(config::table t, const std::string& file,
   tls::tls_settings s;
   s.cert_file = t.path("cert", config::path_check::file).string();
   s.key_file = t.path("key", config::path_check::file).string();
-  s.ca_file = t.path("ca_file", config::path_check::file, std::filesystem::path()).string();
+  if (t.has("ca_file")) {  // optional: the system store when absent
+    s.ca_file = t.path("ca_file", config::path_check::file).string();
+  }
   for (const auto& crl : t.string_list("crl_files", std::vector<std::string>{})) {
     std::filesystem::path p(crl);
     if (p.is_relative()) {
