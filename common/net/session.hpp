@@ -3,6 +3,7 @@
 // one at a time in arrival order, so pipelined requests are answered in order ([R-3]).
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,6 +68,9 @@ class session : public std::enable_shared_from_this<session> {
 
   // --- for the handler, on the session's strand ---
   const peer_info& peer() const { return peer_; }
+  // The daemon's own per-connection state (for example the authenticated user), empty at first
+  // and destroyed with the session.
+  std::any& state() { return state_; }
 
   // Reads the body of the current request into `sink`, within the body deadline. A failure
   // leaves the connection unusable: the session closes it after the handler returns.
@@ -110,6 +114,7 @@ class session : public std::enable_shared_from_this<session> {
   hello_check check_;
   on_end ended_;
   peer_info peer_;
+  std::any state_;
   boost::asio::steady_timer wait_timer_;  // the idle / hello wait, cancelled by stop()
   std::chrono::steady_clock::time_point lifetime_end_;
   bool stopping_ = false;

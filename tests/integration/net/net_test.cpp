@@ -3,6 +3,7 @@
 // bodies in bounded chunks ([F-11]) and the graceful drain. One io_context in the test thread
 // runs the listener and the clients; every wait is bounded.
 #include <algorithm>
+#include <any>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -153,11 +154,18 @@ class Net : public ::testing::Test {
   // The echo handler: status echoes, recall is slow (until release_slow()), submit echoes its
   // body back; anything else is refused.
   awaitable<void> handle(session& s, incoming_request r) {
+    if (!s.state().has_value()) {
+      s.state() = 0;
+    }
+    const int served = ++std::any_cast<int&>(s.state());  // requests on this connection
     if (const auto* status = std::get_if<proto::status_request>(&r.request)) {
-      json fields = {
-          {"msg", status->msg},        {"peer_host", s.peer().host},
-          {"client", s.peer().client}, {"tls", s.peer().tls_version},
-          {"alpn", s.peer().alpn},     {"remote", s.peer().remote.address().to_string()}};
+      json fields = {{"served", served},
+                     {"msg", status->msg},
+                     {"peer_host", s.peer().host},
+                     {"client", s.peer().client},
+                     {"tls", s.peer().tls_version},
+                     {"alpn", s.peer().alpn},
+                     {"remote", s.peer().remote.address().to_string()}};
       co_await s.send_ok(r.id, std::move(fields));
     } else if (const auto* recall = std::get_if<proto::recall_request>(&r.request)) {
       slow_started_ = true;
@@ -464,6 +472,7 @@ TEST_F(Net, PipelinedRequestsAreAnsweredInOrder) {
       if (ok) {
         EXPECT_EQ(ok->re, sent[i]);
         EXPECT_EQ(ok->object["msg"], ids[i % 2]);
+        EXPECT_EQ(ok->object["served"], i + 1);
       }
     }
     EXPECT_EQ((*c)->outstanding(), 0u);
