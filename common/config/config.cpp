@@ -343,6 +343,9 @@ std::filesystem::path table::path(std::string_view key, path_check check,
     return full;
   };
   const toml::node* node = state_->lookup(index_, key);
+  if (node == nullptr && fallback && fallback->empty()) {
+    return *fallback;  // an empty fallback means "not set": nothing to check
+  }
   if (node == nullptr && fallback) {
     problem p{expected, {}};
     auto value = checked(*fallback, p);

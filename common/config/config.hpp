@@ -85,7 +85,8 @@ class table {
   std::uint64_t size(std::string_view key, std::uint64_t min, std::uint64_t max,
                      std::optional<std::uint64_t> fallback = std::nullopt);
   // A relative path is taken relative to the directory of the configuration file, not to the
-  // working directory. The check happens now, at start-up.
+  // working directory. The check happens now, at start-up, and applies to the fallback too,
+  // except an empty fallback, which means "not set" and is returned as is.
   std::filesystem::path path(std::string_view key, path_check check = path_check::none,
                              std::optional<std::filesystem::path> fallback = std::nullopt);
   std::vector<std::string> string_list(

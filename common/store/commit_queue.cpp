@@ -32,6 +32,7 @@ void commit_queue::stop() {
     stopping_ = true;
   }
   wake_.notify_one();
+  std::lock_guard lock(join_mutex_);  // two threads calling stop() must not both join
   if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) {
     writer_.join();
   }
@@ -92,7 +93,8 @@ void commit_queue::run_writer() {
 boost::system::error_code commit_queue::run_item(pending_item& item) {
   try {
     return item.fn(db_);
-  } catch (const std::exception&) {
+  } catch (...) {
+    // A bug in the item; the writer must survive it and the neighbours must not pay for it.
     return make_error_code(errc::item_threw);
   }
 }

@@ -18,10 +18,28 @@
 // Why a thread: SQLite and fsync block, and the event loop must never block. This is the one
 // thread besides the event loop; nothing else touches the write connection.
 //
+// A body file is finished in the same item, so that the file and its row become durable
+// together before the reply (the caller is suspended, so capturing its locals by reference is
+// safe):
+//
+//   store::durable_file body = ...;  // filled by append() on the event loop
+//   auto ec = co_await queue.submit([&](store::sqlite_db& db) -> boost::system::error_code {
+//     auto file = body.finish();  // fsync + rename + fsync dir, here on the writer thread
+//     if (!file) return file.error();
+//     return insert_message(db, id, file->sha256_hex(), file->size);
+//   });
+//
+// If the row then fails, the file stays in place without a row: recovery at start removes such
+// orphans (or a retry of the same name replaces it).
+//
 // Items run on the writer thread: they may use the sqlite_db they are given and may finish or
 // remove durable files (fsync is fine there), but must not BEGIN/COMMIT themselves, must not
 // touch the caller's other objects without their own synchronisation (the caller is suspended,
 // so its own locals are safe), and should be short. An item cannot be cancelled once submitted.
+//
+// There is no per-item timeout and no cancellation: a submitted item runs and may commit. A
+// caller that gives up waiting (its own deadline) must treat the outcome as unknown and rely on
+// idempotent stores.
 //
 // Backpressure: the queue is bounded. A submit that finds max_pending items waiting fails at
 // once with errc::queue_full rather than waiting, so that no wait is unbounded; the caller
@@ -123,6 +141,7 @@ class commit_queue {
   sqlite_db db_;  // used by the writer thread only
   const options options_;
 
+  std::mutex join_mutex_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<pending_item> queue_;  // guarded by mutex_

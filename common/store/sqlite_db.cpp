@@ -76,10 +76,17 @@ boost::system::error_code sqlite_db::exec(std::string_view sql) {
 
 boost::system::result<statement> sqlite_db::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return make_sqlite_error(rc);
+  }
+  // A second statement after the first would be silently ignored: refuse it (use exec()).
+  std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (stmt == nullptr || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    sqlite3_finalize(stmt);
+    return make_sqlite_error(SQLITE_MISUSE);
   }
   return statement(stmt);
 }

@@ -48,6 +48,7 @@ class sqlite_db {
 
   // Runs one or more SQL statements that return no rows (DDL, PRAGMA, BEGIN, ...).
   [[nodiscard]] boost::system::error_code exec(std::string_view sql);
+  // Exactly one statement: empty SQL or a second statement gives SQLITE_MISUSE.
   [[nodiscard]] boost::system::result<statement> prepare(std::string_view sql);
 
   std::int64_t last_insert_rowid() const;

@@ -338,6 +338,7 @@ TEST_F(ConfigFileTest, PathChecks) {
   root.path("c", path_check::file);
   root.path("d");
   root.path("e", path_check::directory, "nothing-here");
+  EXPECT_EQ(root.path("optional", path_check::file, std::filesystem::path()), "");
   std::string f = path.string();
   std::string d = dir_.string();
   EXPECT_THAT(

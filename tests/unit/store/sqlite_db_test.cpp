@@ -89,6 +89,11 @@ TEST(SqliteDb, ErrorsAreValuesWithSqliteCodes) {
   EXPECT_EQ(bad.error().value(), SQLITE_ERROR);
   EXPECT_NE(db.last_error_message().find("no such table: nowhere"), std::string::npos);
 
+  // prepare takes exactly one statement; a second one would be silently dropped.
+  EXPECT_EQ(db.prepare("SELECT 1; SELECT 2").error(), make_sqlite_error(SQLITE_MISUSE));
+  EXPECT_EQ(db.prepare("  ").error(), make_sqlite_error(SQLITE_MISUSE));
+  EXPECT_TRUE(db.prepare("SELECT 1;  "));
+
   ASSERT_FALSE(db.exec("CREATE TABLE u(k TEXT PRIMARY KEY)"));
   auto insert = db.prepare("INSERT INTO u VALUES (?1)");
   ASSERT_FALSE(insert->bind_text(1, "a").run());
