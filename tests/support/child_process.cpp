@@ -82,7 +82,13 @@ child_process::child_process(process_options options) : options_(std::move(optio
   auto env_strings = merged_environment(options_.env);
   auto argv = c_strings(argv_strings);
   auto envp = c_strings(env_strings);
-  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+  // Its own process group, so that stop() also ends whatever it started.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attributes, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     pid_ = -1;
@@ -134,12 +140,13 @@ int child_process::stop(std::chrono::milliseconds grace) {
     return -1;
   }
   if (!reap(false)) {
-    ::kill(pid_, SIGTERM);
+    ::kill(-pid_, SIGTERM);
     if (!wait_for_exit(grace)) {
-      ::kill(pid_, SIGKILL);
+      ::kill(-pid_, SIGKILL);
       reap(true);
     }
   }
+  ::kill(-pid_, SIGKILL);  // anything the process started and left behind in its group
   return *status_;
 }
 

@@ -34,7 +34,8 @@ class child_process {
   // that ended it. std::nullopt if it is still running.
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
 
-  // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns the exit status.
+  // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. The child runs in its own
+  // process group, and the whole group is signalled. Returns the exit status.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
   std::string stdout_text() const;
