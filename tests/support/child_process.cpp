@@ -1,8 +1,9 @@
 #include "tests/support/child_process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,32 +68,65 @@ child_process::child_process(process_options options) : options_(std::move(optio
   if (options_.argv.empty()) {
     throw std::runtime_error("child_process: empty argv");
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
   const std::string out =
       options_.stdout_path.empty() ? "/dev/null" : options_.stdout_path.string();
   const std::string err =
       options_.stderr_path.empty() ? "/dev/null" : options_.stderr_path.string();
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  // The child must not hold the test's sockets (a test closing a listener means it is gone).
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   auto argv_strings = options_.argv;
   auto env_strings = merged_environment(options_.env);
   auto argv = c_strings(argv_strings);
   auto envp = c_strings(env_strings);
-  // Its own process group, so that stop() also ends whatever it started.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attributes, 0);
-  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attributes, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
+  const pid_t parent = ::getpid();
+  int report[2];  // the child writes errno here if it cannot exec; closed on a successful exec
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    throw std::runtime_error("child_process: pipe failed");
+  }
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    ::close(report[0]);
+    ::close(report[1]);
+    throw std::runtime_error("child_process: fork failed");
+  }
+  if (pid_ == 0) {
+    // Its own process group, so that stop() also ends whatever it starts; and killed if the
+    // test process dies first (a crash, or ctest's timeout), so nothing outlives the test.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int error = 0;
+    if (::getppid() != parent) {
+      ::_exit(127);
+    }
+    const int in_fd = ::open("/dev/null", O_RDONLY);
+    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in_fd < 0 || out_fd < 0 || err_fd < 0 || ::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 ||
+        ::dup2(err_fd, 2) < 0) {
+      error = errno;
+    } else {
+      // The child must not hold the test's sockets (a test closing a listener means it is gone).
+      if (::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 4096; ++fd) {
+          ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+      }
+      ::execvpe(argv[0], argv.data(), envp.data());
+      error = errno;
+    }
+    (void)!::write(report[1], &error, sizeof error);
+    ::_exit(127);
+  }
+  ::close(report[1]);
+  int error = 0;
+  ssize_t n;
+  do {
+    n = ::read(report[0], &error, sizeof error);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof error)) {
+    reap(true);
     pid_ = -1;
-    throw std::runtime_error("spawn " + options_.argv[0] + ": " + std::strerror(rc));
+    throw std::runtime_error("spawn " + options_.argv[0] + ": " + std::strerror(error));
   }
 }
 

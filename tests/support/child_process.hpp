@@ -1,5 +1,8 @@
 // A process started by a test, always killed and reaped when the object goes away, even when the
-// test fails. Its stdout and stderr go to files (or /dev/null), its stdin is /dev/null.
+// test fails. Its stdout and stderr go to files (or /dev/null), its stdin is /dev/null, and it
+// inherits no other descriptor. It runs in its own process group (stop() signals the group), and
+// the kernel kills it if the thread that started it dies first (PR_SET_PDEATHSIG): start
+// children from the test's main thread.
 #pragma once
 
 #include <sys/types.h>
