@@ -115,10 +115,11 @@ awaitable<void> server::stop(std::chrono::steady_clock::duration bound) {
   if (reload_) {
     reload_->cancel();
   }
+  // Half the bound each, so that the whole drain stays within it.
   if (notify_listener_) {
-    co_await notify_listener_->stop(bound);
+    co_await notify_listener_->stop(bound / 2);
   }
-  co_await puller_->stop(bound);
+  co_await puller_->stop(bound / 2);
   store_->stop();
   log::info("server.stopped");
 }
