@@ -6,6 +6,7 @@
 // unix seconds, passed in by the caller so that tests control the clock.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -25,6 +26,13 @@
 namespace im2k::oms {
 
 using unix_time = std::int64_t;
+
+// The wall clock in unix seconds.
+inline unix_time unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // A submitted message, ready to be committed with its body.
 struct new_message {

@@ -1,0 +1,159 @@
+#include "oms/server.hpp"
+
+#include <csignal>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/dns/cares_resolver.hpp"
+#include "common/log/log.hpp"
+#include "common/net/listener.hpp"
+#include "common/tls/credentials.hpp"
+#include "common/tls/reload_on_sighup.hpp"
+#include "oms/notifier.hpp"
+#include "oms/pull_handler.hpp"
+#include "oms/retention.hpp"
+#include "oms/sqlite_spool.hpp"
+#include "oms/submit_handler.hpp"
+
+// GCC 12 reports -Wmismatched-new-delete for Asio's coroutine frames here; Asio pairs its own
+// operator new and delete, so it is a false positive (GCC bug 103498).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace im2k::oms {
+namespace {
+
+using boost::asio::awaitable;
+using namespace std::chrono_literals;
+
+constexpr auto drain_bound = 10s;
+
+}  // namespace
+
+int run_server(const oms_config& config) {
+  boost::asio::io_context io(1);
+  auto executor = io.get_executor();
+  int exit_code = 0;
+
+  dns::resolver_options dns_options;
+  dns_options.servers = config.dns_servers;
+  dns::cares_resolver resolver(executor, dns_options);
+
+  auto submit_credentials =
+      std::make_shared<tls::credentials>(config.tls, tls::side::server, tls::listener_kind::submit);
+  auto pull_credentials =
+      std::make_shared<tls::credentials>(config.tls, tls::side::server, tls::listener_kind::pull);
+  auto notify_credentials =
+      std::make_shared<tls::credentials>(config.tls, tls::side::client, tls::listener_kind::notify);
+
+  sqlite_spool spool(config.state_dir,
+                     retry_policy{config.notify.retry_initial, config.notify.retry_max});
+  boost::asio::thread_pool password_pool(1);
+
+  notifier notify(executor, config, spool, resolver, notify_credentials);
+  retention keeper(executor, spool, config.grace);
+  submit_handler submit(config, spool, config.state_dir / "oms.db", password_pool,
+                        [&notify] { notify.wake(); });
+  pull_handler pull(spool, resolver);
+
+  net::server_settings settings;
+  settings.host = config.host;
+  settings.max_message_size = config.max_message_size;
+  auto submit_listener = net::listener::create(
+      executor, settings, submit_credentials,
+      [&submit](net::session& s, net::incoming_request r) { return submit(s, std::move(r)); });
+  auto pull_listener = net::listener::create(
+      executor, settings, pull_credentials,
+      [&pull](net::session& s, net::incoming_request r) { return pull(s, std::move(r)); });
+
+  tls::reload_on_sighup reloader(io, {submit_credentials, pull_credentials, notify_credentials});
+  boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+  bool stopping = false;
+
+  auto shutdown = [&]() -> awaitable<void> {
+    if (stopping) {
+      co_return;
+    }
+    stopping = true;
+    log::info("server.stopping");
+    reloader.cancel();
+    keeper.stop();
+    co_await submit_listener->stop(drain_bound);
+    co_await pull_listener->stop(drain_bound);
+    co_await notify.stop(drain_bound);
+    spool.stop();
+    log::info("server.stopped");
+    io.stop();
+  };
+
+  auto start = [&]() -> awaitable<void> {
+    // [K-6]: recover before answering anything.
+    auto report = co_await spool.recover();
+    if (!report) {
+      log::error("server.failed").kv("error", "recovery").kv("code", report.error());
+      exit_code = 1;
+      io.stop();
+      co_return;
+    }
+    for (const auto& msg : report->missing_bodies) {
+      log::error("spool.body_missing").kv("msg", msg);
+    }
+    log::info("spool.recovered")
+        .kv("stale_temp_files", report->stale_temp_files)
+        .kv("orphan_bodies", report->orphan_bodies)
+        .kv("pending_recipients", report->pending_recipients);
+    for (auto* l : {submit_listener.get(), pull_listener.get()}) {
+      const auto& endpoint = l == submit_listener.get() ? config.submit_listen : config.pull_listen;
+      if (auto ec = l->open(endpoint)) {
+        log::error("server.failed")
+            .kv("error", "cannot listen on " + net::to_string(endpoint))
+            .kv("code", ec);
+        exit_code = 1;
+        co_await shutdown();
+        co_return;
+      }
+    }
+    submit_listener->start();
+    pull_listener->start();
+    notify.start();
+    keeper.start();
+    log::info("server.ready")
+        .kv("host", config.host)
+        .kv("submit", net::to_string(submit_listener->local_endpoint()))
+        .kv("pull", net::to_string(pull_listener->local_endpoint()));
+  };
+
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (!ec) {
+      log::info("server.signal").kv("signal", signal);
+      boost::asio::co_spawn(io, shutdown(), boost::asio::detached);
+    }
+  });
+  boost::asio::co_spawn(io, start(), [&](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::error("server.failed").kv("error", ex.what());
+      }
+      exit_code = 1;
+      io.stop();
+    }
+  });
+  io.run();
+  stop_signals.cancel();
+  spool.stop();
+  password_pool.join();
+  return exit_code;
+}
+
+}  // namespace im2k::oms

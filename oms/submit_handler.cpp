@@ -1,0 +1,331 @@
+#include "oms/submit_handler.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/log/log.hpp"
+#include "common/store/sqlite_db.hpp"
+#include "oms/message_check.hpp"
+#include "oms/users.hpp"
+#include "proto/fields.hpp"
+#include "proto/messages/recall.hpp"
+#include "proto/messages/status.hpp"
+
+// GCC 12 reports -Wmismatched-new-delete for Asio's coroutine frames here; Asio pairs its own
+// operator new and delete, so it is a false positive (GCC bug 103498).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace im2k::oms {
+namespace {
+
+using boost::asio::awaitable;
+using namespace std::chrono_literals;
+
+constexpr int max_failures_per_connection = 3;  // [U-4]
+constexpr int max_failures_per_window = 10;
+constexpr auto failure_window = 15min;
+constexpr std::size_t max_tracked_keys = 100000;
+constexpr std::size_t status_page = 100;
+const std::string auth_refused = "authentication failed";
+
+std::string peer_text(const net::session& s) {
+  return net::to_string(s.peer().remote);
+}
+
+}  // namespace
+
+submit_handler::submit_handler(const oms_config& config, spool& spool,
+                               std::filesystem::path user_db_path,
+                               boost::asio::thread_pool& password_pool,
+                               std::function<void()> submitted)
+    : config_(config),
+      spool_(spool),
+      user_db_path_(std::move(user_db_path)),
+      password_pool_(password_pool),
+      submitted_(std::move(submitted)) {}
+
+submit_handler::connection& submit_handler::state_of(net::session& s) {
+  // Forget connections that have ended (a new session may reuse an old address).
+  std::erase_if(connections_, [](const auto& entry) { return entry.second.owner.expired(); });
+  auto [it, inserted] = connections_.try_emplace(&s);
+  if (inserted) {
+    it->second.owner = s.weak_from_this();
+  }
+  return it->second;
+}
+
+bool submit_handler::over_limit(const std::string& key) {
+  auto it = failures_.find(key);
+  if (it == failures_.end()) {
+    return false;
+  }
+  if (std::chrono::steady_clock::now() - it->second.start > failure_window) {
+    failures_.erase(it);
+    return false;
+  }
+  return it->second.failures >= max_failures_per_window;
+}
+
+void submit_handler::count_failure(const std::string& key) {
+  if (failures_.size() >= max_tracked_keys) {
+    failures_.clear();  // bounded memory beats perfect accounting under a flood
+  }
+  auto& w = failures_[key];
+  const auto now = std::chrono::steady_clock::now();
+  if (w.failures == 0 || now - w.start > failure_window) {
+    w = window{0, now};
+  }
+  ++w.failures;
+}
+
+awaitable<void> submit_handler::operator()(net::session& s, net::incoming_request request) {
+  connection& c = state_of(s);
+  if (auto* a = std::get_if<proto::auth_request>(&request.request)) {
+    co_return co_await auth(s, c, *a);
+  }
+  const bool ours = std::holds_alternative<proto::submit_request>(request.request) ||
+                    std::holds_alternative<proto::status_request>(request.request) ||
+                    std::holds_alternative<proto::recall_request>(request.request);
+  if (!ours) {
+    co_await s.send_error(request.id, proto::errc::bad_request,
+                          "not an operation of this listener");
+    co_return;
+  }
+  if (!c.user) {  // [U-1]
+    co_await s.send_error(request.id, proto::errc::not_authenticated, "authenticate first");
+    co_return;
+  }
+  const std::string user = *c.user;
+  if (auto* r = std::get_if<proto::submit_request>(&request.request)) {
+    co_await submit(s, user, *r);
+  } else if (std::holds_alternative<proto::status_request>(request.request)) {
+    co_await status(s, user, request);
+  } else {
+    co_await recall(s, user, std::get<proto::recall_request>(request.request));
+  }
+}
+
+awaitable<void> submit_handler::auth(net::session& s, connection& c,
+                                     const proto::auth_request& request) {
+  if (c.user) {  // [U-5]
+    co_await s.send_error(request.id, proto::errc::bad_request, "already authenticated");
+    co_return;
+  }
+  const std::string address = proto::to_lower(request.user.to_string());
+  const std::string address_key = "addr:" + s.peer().remote.address().to_string();
+  const std::string user_key = "user:" + address;
+  if (over_limit(address_key) || over_limit(user_key)) {
+    co_await s.send_error(request.id, proto::errc::rate_limited, "too many failed attempts");
+    co_return;
+  }
+  bool ok = false;
+  if (request.password) {
+    // Look-up and KDF on the pool; the coroutine resumes on the session's strand.
+    ok = co_await boost::asio::co_spawn(
+        password_pool_,
+        [path = user_db_path_, address, password = *request.password]() -> awaitable<bool> {
+          try {
+            store::sqlite_db db(path, store::sqlite_db::options{.read_only = true});
+            auto hash = user_db(db).hash_of(address);
+            co_return hash&& check_user_password(*hash, password);
+          } catch (const std::exception&) {
+            co_return check_user_password(std::nullopt, password);
+          }
+        },
+        boost::asio::use_awaitable);
+  }
+  // Without a password the client certificate would have to name the user ([U-2]); the net
+  // layer does not expose rfc822Name entries, so that path refuses like a wrong password.
+  if (!ok) {
+    count_failure(address_key);
+    count_failure(user_key);
+    ++c.failures;
+    log::warn("auth.failed").kv("peer", peer_text(s)).kv("user", address);
+    co_await s.send_error(request.id, proto::errc::not_authenticated, auth_refused);
+    if (c.failures >= max_failures_per_connection) {
+      s.close();
+    }
+    co_return;
+  }
+  c.user = address;
+  log::info("auth.ok").kv("peer", peer_text(s)).kv("user", address);
+  nlohmann::json fields = {{"user", request.user.to_string()}};
+  co_await s.send_ok(request.id, std::move(fields));
+}
+
+awaitable<void> submit_handler::submit(net::session& s, const std::string& user,
+                                       const proto::submit_request& request) {
+  // [S-1] step 2 (addresses, literals) is the codec's; step 3:
+  if (!proto::iequals(request.from.to_string(), user)) {  // [S-2]
+    co_await s.send_error(request.id, proto::errc::sender_not_owned,
+                          "the envelope sender is not yours");
+    co_return;
+  }
+  const std::string msg = proto::new_message_id();
+  auto body = spool_.create_body(msg);
+  if (!body) {
+    log::error("submit.failed").kv("msg", msg).kv("code", body.error());
+    co_await s.send_error(request.id, proto::errc::internal, "cannot store the message");
+    co_return;
+  }
+  message_scanner scanner;
+  boost::system::error_code write_error;
+  auto read = co_await s.read_body(
+      [&](std::span<const char> chunk) -> awaitable<boost::system::error_code> {
+        const std::string_view bytes(chunk.data(), chunk.size());
+        scanner.feed(bytes);
+        if (!write_error) {
+          write_error = body->append(bytes);
+        }
+        co_return boost::system::error_code{};
+      });
+  if (!read) {
+    body->abort();
+    co_return;  // the connection is gone or broken; nothing to answer
+  }
+  if (write_error) {
+    body->abort();
+    log::error("submit.failed").kv("msg", msg).kv("code", write_error);
+    co_await s.send_error(request.id, proto::errc::internal, "cannot store the message");
+    co_return;
+  }
+  auto from_header = scanner.finish();
+  if (!from_header) {  // [S-6], [S-7]
+    body->abort();
+    log::info("submit.refused")
+        .kv("peer", peer_text(s))
+        .kv("user", user)
+        .kv("code", proto::to_string(from_header.error().code));
+    co_await s.send_error(request.id, from_header.error().code, from_header.error().message);
+    co_return;
+  }
+  if (!proto::iequals(from_header->to_string(), user) ||
+      from_header->domain != request.from.domain) {  // [S-7]
+    body->abort();
+    log::info("submit.refused")
+        .kv("peer", peer_text(s))
+        .kv("user", user)
+        .kv("code", "sender-not-owned");
+    co_await s.send_error(request.id, proto::errc::sender_not_owned,
+                          "the From: address is not yours");
+    co_return;
+  }
+
+  new_message m;
+  m.msg = msg;
+  m.owner = user;
+  m.from = request.from;
+  m.rcpt = request.rcpt;
+  for (const auto& r : m.rcpt) {
+    if (!m.tokens.contains(r.domain)) {
+      m.tokens[r.domain] = proto::new_token();  // [V-2], [N-15]
+    }
+  }
+  m.submitted = unix_now();
+  m.expires = m.submitted + config_.retention.count();
+  const std::size_t size = body->size();
+  const std::size_t domains = m.tokens.size();
+  nlohmann::ordered_json rcpts = nlohmann::ordered_json::array();
+  for (const auto& r : m.rcpt) {
+    rcpts.push_back(r.to_string());
+  }
+  auto ec = co_await spool_.add_message(std::move(m), std::move(*body));
+  if (ec) {
+    log::error("submit.failed").kv("msg", msg).kv("code", ec);
+    co_await s.send_error(request.id, proto::errc::internal, "cannot store the message");
+    co_return;
+  }
+  log::info("submit.accepted")
+      .kv("msg", msg)
+      .kv("peer", peer_text(s))
+      .kv("from", request.from.to_string())
+      .kv_json("rcpt", rcpts)
+      .kv("domains", domains)
+      .kv("size", size);
+  nlohmann::json fields = {{"msg", msg}};
+  co_await s.send_ok(request.id, std::move(fields));  // [S-9]: durable by now
+  if (submitted_) {
+    submitted_();
+  }
+}
+
+awaitable<void> submit_handler::status(net::session& s, const std::string& user,
+                                       const net::incoming_request& request) {
+  const auto& r = std::get<proto::status_request>(request.request);
+  auto records = co_await spool_.status(r.msg, user);
+  if (!records) {
+    co_await s.send_error(request.id, proto::errc::internal, "cannot read the spool");
+    co_return;
+  }
+  if (!*records) {
+    co_await s.send_error(request.id, proto::errc::not_found, "no such message");
+    co_return;
+  }
+  const auto& all = **records;
+  std::size_t start = 0;
+  if (const auto* after = proto::fields::find(request.object, "after")) {
+    auto a = proto::fields::address_value(*after, "after");
+    auto it = all.end();
+    if (a) {
+      it = std::find_if(all.begin(), all.end(), [&](const recipient_record& rec) {
+        return proto::iequals(rec.rcpt.to_string(), a->to_string());
+      });
+    }
+    if (it == all.end()) {
+      co_await s.send_error(request.id, proto::errc::bad_request, "after: not a recipient");
+      co_return;
+    }
+    start = static_cast<std::size_t>(it - all.begin()) + 1;
+  }
+  proto::status_response response;
+  response.re = request.id;
+  response.msg = r.msg;
+  const std::size_t end = std::min(all.size(), start + status_page);
+  for (std::size_t i = start; i < end; ++i) {
+    const auto& rec = all[i];
+    proto::recipient_status st;
+    st.rcpt = rec.rcpt;
+    st.state = rec.state;
+    st.at = static_cast<std::uint64_t>(rec.at);
+    st.code = rec.code;
+    st.message = rec.message;
+    if (rec.next_attempt && !is_final(rec.state) && rec.state != rcpt_state::notified) {
+      st.next_attempt = static_cast<std::uint64_t>(*rec.next_attempt);
+    }
+    response.recipients.push_back(std::move(st));
+  }
+  nlohmann::json fields = proto::to_json(response);
+  fields.erase("op");
+  fields.erase("re");
+  fields["more"] = end < all.size();
+  co_await s.send_ok(request.id, std::move(fields));
+}
+
+awaitable<void> submit_handler::recall(net::session& s, const std::string& user,
+                                       const proto::recall_request& request) {
+  auto recalled = co_await spool_.recall(request.msg, user, unix_now());
+  if (!recalled) {
+    co_await s.send_error(request.id, proto::errc::internal, "cannot change the spool");
+    co_return;
+  }
+  if (!*recalled) {
+    co_await s.send_error(request.id, proto::errc::not_found, "no such message");
+    co_return;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  nlohmann::ordered_json logged = nlohmann::ordered_json::array();
+  for (const auto& a : **recalled) {
+    list.push_back(a.to_string());
+    logged.push_back(a.to_string());
+  }
+  log::info("recall.done").kv("msg", request.msg).kv("user", user).kv_json("rcpt", logged);
+  nlohmann::json fields = {{"msg", request.msg}, {"recalled", std::move(list)}};
+  co_await s.send_ok(request.id, std::move(fields));
+}
+
+}  // namespace im2k::oms
