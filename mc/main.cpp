@@ -5,12 +5,20 @@
 
 #include "common/version.hpp"
 #include "mc/dns_commands.hpp"
+#include "mc/mail_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"im2k: the im2k mail client and diagnostics", "im2k"};
   app.set_version_flag("--version", std::string("im2k ") + std::string(im2k::version));
   app.require_subcommand(1);
   int exit_status = 0;
+
+  im2k::mc::add_send(app, exit_status);
+  im2k::mc::add_status(app, exit_status);
+  im2k::mc::add_recall(app, exit_status);
+  im2k::mc::add_list(app, exit_status);
+  im2k::mc::add_fetch(app, exit_status);
+  im2k::mc::add_delete(app, exit_status);
 
   auto* dns = app.add_subcommand("dns", "DNS diagnostics: what a server would look up and decide");
   dns->require_subcommand(1);
