@@ -104,9 +104,6 @@ config_outcome read(config::document doc, const std::string& file) {
   }
 
   c.tls = read_tls(root.subtable("tls"), file, extra);
-  if (!root.subtable("tls").present()) {
-    extra.push_back(file + ": table \"tls\": expected a [tls] table with cert and key, got none");
-  }
 
   c.dns_servers = root.subtable("dns").string_list("servers", std::vector<std::string>{});
 

@@ -20,6 +20,10 @@ namespace {
 
 using boost::asio::awaitable;
 
+// What a refused MX check answers. A named value, never a conditional expression inside a
+// co_await: GCC 12 destroys such temporaries twice.
+std::string mx_refusal_text(proto::errc code);
+
 // [P-8]: every unverifiable pull gets this one message.
 const std::string not_found_text = "no such message";
 // [P-7]: compared against when no token exists, so that time does not tell.
@@ -34,6 +38,10 @@ struct file_closer {
     }
   }
 };
+
+std::string mx_refusal_text(proto::errc code) {
+  return code == proto::errc::dns_temporary ? "MX look-up failed, try later" : not_found_text;
+}
 
 }  // namespace
 
@@ -75,10 +83,8 @@ awaitable<void> pull_handler::pull(net::session& s, const proto::pull_request& r
     return s.send_error(request.id, code, std::move(text));
   };
   if (auto refusal = co_await check_mx(s, request.rcpt_domain)) {  // [P-6] step 2
-    co_await refuse(
-        *refusal,
-        *refusal == proto::errc::dns_temporary ? "MX look-up failed, try later" : not_found_text,
-        "not an MX host");
+    const std::string text = mx_refusal_text(*refusal);
+    co_await refuse(*refusal, text, "not an MX host");
     co_return;
   }
   auto target = co_await spool_.find_pull(request.msg, request.rcpt_domain);
@@ -121,20 +127,21 @@ awaitable<void> pull_handler::pull(net::session& s, const proto::pull_request& r
   }
   const int fd = file.fd;
   nlohmann::json fields = {{"size", t.size}, {"digest", t.digest}};
-  auto ec = co_await s.send_ok_with_body(
-      request.id, std::move(fields), t.size,
+  // Named, not a temporary in the co_await expression: GCC 12 destroys such temporaries twice.
+  net::body_source source =
       [fd](std::span<char> buffer) -> awaitable<boost::system::result<std::size_t>> {
-        // A local file read: short, like the page-cache writes of durable_file.
-        for (;;) {
-          const ssize_t got = ::read(fd, buffer.data(), buffer.size());
-          if (got >= 0) {
-            co_return static_cast<std::size_t>(got);
-          }
-          if (errno != EINTR) {
-            co_return boost::system::error_code(errno, boost::system::system_category());
-          }
-        }
-      });
+    // A local file read: short, like the page-cache writes of durable_file.
+    for (;;) {
+      const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+      if (got >= 0) {
+        co_return static_cast<std::size_t>(got);
+      }
+      if (errno != EINTR) {
+        co_return boost::system::error_code(errno, boost::system::system_category());
+      }
+    }
+  };
+  auto ec = co_await s.send_ok_with_body(request.id, std::move(fields), t.size, std::move(source));
   log::info("pull.served")
       .kv("msg", request.msg)
       .kv("peer", peer)
@@ -146,14 +153,13 @@ awaitable<void> pull_handler::pull(net::session& s, const proto::pull_request& r
 awaitable<void> pull_handler::ack(net::session& s, const proto::ack_request& request) {
   const std::string peer = s.peer().host;
   if (auto refusal = co_await check_mx(s, request.rcpt_domain)) {
+    const std::string text = mx_refusal_text(*refusal);
     log::info("ack.refused")
         .kv("msg", request.msg)
         .kv("peer", peer)
         .kv("rcpt_domain", request.rcpt_domain)
         .kv("code", proto::to_string(*refusal));
-    co_await s.send_error(
-        request.id, *refusal,
-        *refusal == proto::errc::dns_temporary ? "MX look-up failed, try later" : not_found_text);
+    co_await s.send_error(request.id, *refusal, text);
     co_return;
   }
   std::vector<ack_refusal> refused;

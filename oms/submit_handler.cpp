@@ -33,6 +33,19 @@ constexpr std::size_t max_tracked_keys = 100000;
 constexpr std::size_t status_page = 100;
 const std::string auth_refused = "authentication failed";
 
+// The user look-up and the KDF, run on the password pool. A plain coroutine whose parameters
+// live in its frame (a capturing lambda here trips a GCC 12 coroutine bug: double destruction).
+awaitable<bool> password_matches(std::filesystem::path db_path, std::string address,
+                                 std::string password) {
+  try {
+    store::sqlite_db db(db_path, store::sqlite_db::options{.read_only = true});
+    auto hash = user_db(db).hash_of(address);
+    co_return hash&& check_user_password(*hash, password);
+  } catch (const std::exception&) {
+    co_return check_user_password(std::nullopt, password);
+  }
+}
+
 std::string peer_text(const net::session& s) {
   return net::to_string(s.peer().remote);
 }
@@ -126,18 +139,8 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
   bool ok = false;
   if (request.password) {
     // Look-up and KDF on the pool; the coroutine resumes on the session's strand.
-    ok = co_await boost::asio::co_spawn(
-        password_pool_,
-        [path = user_db_path_, address, password = *request.password]() -> awaitable<bool> {
-          try {
-            store::sqlite_db db(path, store::sqlite_db::options{.read_only = true});
-            auto hash = user_db(db).hash_of(address);
-            co_return hash&& check_user_password(*hash, password);
-          } catch (const std::exception&) {
-            co_return check_user_password(std::nullopt, password);
-          }
-        },
-        boost::asio::use_awaitable);
+    auto job = password_matches(user_db_path_, address, *request.password);
+    ok = co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
   }
   // Without a password the client certificate would have to name the user ([U-2]); the net
   // layer does not expose rfc822Name entries, so that path refuses like a wrong password.
@@ -175,15 +178,16 @@ awaitable<void> submit_handler::submit(net::session& s, const std::string& user,
   }
   message_scanner scanner;
   boost::system::error_code write_error;
-  auto read = co_await s.read_body(
-      [&](std::span<const char> chunk) -> awaitable<boost::system::error_code> {
-        const std::string_view bytes(chunk.data(), chunk.size());
-        scanner.feed(bytes);
-        if (!write_error) {
-          write_error = body->append(bytes);
-        }
-        co_return boost::system::error_code{};
-      });
+  // Named, not a temporary in the co_await expression (GCC 12 coroutine bug).
+  net::body_sink sink = [&](std::span<const char> chunk) -> awaitable<boost::system::error_code> {
+    const std::string_view bytes(chunk.data(), chunk.size());
+    scanner.feed(bytes);
+    if (!write_error) {
+      write_error = body->append(bytes);
+    }
+    co_return boost::system::error_code{};
+  };
+  auto read = co_await s.read_body(std::move(sink));
   if (!read) {
     body->abort();
     co_return;  // the connection is gone or broken; nothing to answer
