@@ -1,0 +1,34 @@
+// The certificates the suite presents, issued with deploy/pki/pki.sh into a temporary copy of
+// the implementation's CA (the CA itself is never changed), plus one from a CA nobody trusts.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <boost/system/result.hpp>
+
+#include "tests/conformance/target.hpp"
+
+namespace im2k::conform {
+
+struct cert_pair {
+  std::string cert;
+  std::string key;
+};
+
+struct certificates {
+  cert_pair suite_oms;    // oms.<suite>, server and client usage
+  cert_pair suite_mx;     // mx.<suite>, server and client usage
+  cert_pair expired;      // oms.<suite>, notAfter yesterday ([C-5])
+  cert_pair not_yet;      // oms.<suite>, notBefore tomorrow ([C-5])
+  cert_pair unknown_ca;   // oms.<suite> from a CA the implementation does not trust ([C-4])
+  cert_pair self_signed;  // oms.<suite>, signed by its own key ([C-4])
+  cert_pair server_only;  // oms.<suite> without clientAuth ([C-7])
+};
+
+// Issues everything under `work` (a fresh directory). Runs openssl through pki.sh: call it
+// before the event loop starts.
+boost::system::result<certificates, std::string> issue_certificates(
+    const target& t, const std::filesystem::path& pki_script, const std::filesystem::path& work);
+
+}  // namespace im2k::conform
