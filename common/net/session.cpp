@@ -79,14 +79,11 @@ awaitable<void> session::run() {
 }
 
 awaitable<bool> session::handshake() {
-  const tls::failure failed = co_await tls::server_handshake(stream_, settings_.handshake_timeout);
+  // A failure is logged and counted by the tls layer (tls::report_failure).
+  const tls::failure failed =
+      co_await tls::server_handshake(stream_, peer_.kind, settings_.handshake_timeout);
   if (failed != tls::failure::none) {
     broken_ = true;
-    log::warn("tls.failure")
-        .kv("side", "server")
-        .kv("listener", tls::to_string(peer_.kind))
-        .kv("peer", to_string(peer_.remote))
-        .kv("reason", tls::to_string(failed));
     co_return false;
   }
   SSL* ssl = stream_.native_handle();
@@ -134,14 +131,8 @@ awaitable<bool> session::hello() {
       co_await refuse_hello(0, proto::errc::bad_request, "host is required");
       co_return false;
     }
-    // [H-5]: the certificate, not the claim, decides.
-    if (tls::check_peer_host(stream_, *parsed->host) != tls::failure::none) {
-      log::warn("tls.failure")
-          .kv("side", "server")
-          .kv("listener", tls::to_string(peer_.kind))
-          .kv("peer", to_string(peer_.remote))
-          .kv("host", *parsed->host)
-          .kv("reason", "name-mismatch");
+    // [H-5]: the certificate, not the claim, decides (a mismatch is logged as tls.failure).
+    if (tls::check_peer_host(stream_, peer_.kind, *parsed->host) != tls::failure::none) {
       co_await refuse_hello(0, proto::errc::cert_name_mismatch,
                             "the client certificate does not name " + *parsed->host);
       co_return false;

@@ -3,7 +3,7 @@
 #include <array>
 #include <atomic>
 
-#include <spdlog/spdlog.h>
+#include "common/log/log.hpp"
 
 namespace im2k::tls {
 
@@ -50,13 +50,25 @@ std::uint64_t tls_failures(failure f) {
   return counters()[static_cast<std::size_t>(f)].load(std::memory_order_relaxed);
 }
 
-void report_failure(failure f, std::string_view side, std::string_view peer,
-                    std::string_view detail) {
+std::string peer_of(tls_stream& stream) {
+  boost::system::error_code ec;
+  const auto remote = stream.lowest_layer().remote_endpoint(ec);
+  return ec ? std::string("unknown")
+            : remote.address().to_string() + ":" + std::to_string(remote.port());
+}
+
+void report_failure(failure f, const failure_report& report) {
   if (f == failure::none) {
     return;
   }
   counters()[static_cast<std::size_t>(f)].fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("tls {} failure={} peer={} detail=\"{}\"", side, to_string(f), peer, detail);
+  log::warn("tls.failure")
+      .kv("reason", to_string(f))
+      .kv("side", report.side)
+      .kv("listener", to_string(report.listener))
+      .kv("peer", report.peer)
+      .kv("host", report.host)
+      .kv("detail", report.detail);
 }
 
 }  // namespace im2k::tls

@@ -17,13 +17,6 @@ namespace {
 
 using boost::asio::awaitable;
 
-std::string peer_of(tls_stream& stream) {
-  boost::system::error_code ec;
-  const auto endpoint = stream.lowest_layer().remote_endpoint(ec);
-  return ec ? std::string("unknown")
-            : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
 // The handshake, cancelled (per-operation cancellation) if it outlasts `timeout`.
 awaitable<boost::system::error_code> bounded_handshake(
     tls_stream& stream, boost::asio::ssl::stream_base::handshake_type type,
@@ -40,11 +33,16 @@ awaitable<boost::system::error_code> bounded_handshake(
 
 }  // namespace
 
-awaitable<failure> server_handshake(tls_stream& stream,
+awaitable<failure> server_handshake(tls_stream& stream, listener_kind kind,
                                     std::chrono::steady_clock::duration timeout) {
   const auto ec = co_await bounded_handshake(stream, tls_stream::server, timeout);
   const failure result = classify(ec, stream);
-  report_failure(result, "server", peer_of(stream), describe(ec, stream.native_handle()));
+  if (result != failure::none) {
+    report_failure(result, {.side = "server",
+                            .listener = kind,
+                            .peer = peer_of(stream),
+                            .detail = describe(ec, stream.native_handle())});
+  }
   co_return result;
 }
 
@@ -52,7 +50,7 @@ bool set_peer_host(tls_stream& stream, std::string_view host) {
   if (!is_host_name(host)) {
     return false;
   }
-  const std::string name(host.substr(0, host.size() - (host.back() == '.' ? 1 : 0)));
+  const std::string name(host);
   SSL* ssl = stream.native_handle();
   SSL_set_hostflags(ssl, host_check_flags());
   return SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 && SSL_set1_host(ssl, name.c_str()) == 1;
@@ -60,15 +58,19 @@ bool set_peer_host(tls_stream& stream, std::string_view host) {
 
 awaitable<failure> client_handshake(tls_stream& stream, std::string_view host, listener_kind kind,
                                     std::chrono::steady_clock::duration timeout) {
-  const std::string peer = std::string(host) + " " + peer_of(stream);
+  const std::string peer = peer_of(stream);
+  failure_report report{.side = "client", .listener = kind, .peer = peer, .host = host};
   if (!set_peer_host(stream, host)) {
-    report_failure(failure::name_mismatch, "client", peer, "unusable host name");
+    report.detail = "unusable host name";
+    report_failure(failure::name_mismatch, report);
     co_return failure::name_mismatch;
   }
   const auto ec = co_await bounded_handshake(stream, tls_stream::client, timeout);
   if (ec) {
     const failure result = classify(ec, stream);
-    report_failure(result, "client", peer, describe(ec, stream.native_handle()));
+    const std::string detail = describe(ec, stream.native_handle());
+    report.detail = detail;
+    report_failure(result, report);
     co_return result;
   }
   // OpenSSL lets a server that selects no protocol through; im2k does not.
@@ -77,8 +79,9 @@ awaitable<failure> client_handshake(tls_stream& stream, std::string_view host, l
   SSL_get0_alpn_selected(stream.native_handle(), &selected, &selected_len);
   const std::string_view alpn(reinterpret_cast<const char*>(selected), selected_len);
   if (selected == nullptr || alpn != alpn_of(kind)) {
-    report_failure(failure::alpn, "client", peer,
-                   "server selected ALPN '" + std::string(alpn) + "'");
+    const std::string detail = "server selected ALPN '" + std::string(alpn) + "'";
+    report.detail = detail;
+    report_failure(failure::alpn, report);
     co_return failure::alpn;
   }
   co_return failure::none;

@@ -2,48 +2,18 @@
 
 #include <openssl/x509v3.h>
 
+#include "proto/syntax.hpp"
+
 namespace im2k::tls {
 
-namespace {
-
-std::string_view without_trailing_dot(std::string_view host) {
-  if (!host.empty() && host.back() == '.') {
-    host.remove_suffix(1);
-  }
-  return host;
-}
-
-}  // namespace
-
 bool is_host_name(std::string_view host) {
-  host = without_trailing_dot(host);
-  if (host.empty() || host.size() > 253) {
+  if (!proto::is_host_name(host)) {
     return false;
   }
-  // An all-numeric last label is an IPv4 literal (or no real name): SNI and certificate names
-  // are DNS names.
+  // [V-5] allows "127.0.0.1"; OpenSSL 3's SSL_set1_host reads such a name as an IP address and
+  // would match IP subjectAltNames, and SNI carries no literals (RFC 6066 3).
   const std::string_view last = host.substr(host.rfind('.') + 1);
-  if (last.find_first_not_of("0123456789") == std::string_view::npos) {
-    return false;
-  }
-  std::size_t label_start = 0;
-  for (std::size_t i = 0; i <= host.size(); ++i) {
-    if (i == host.size() || host[i] == '.') {
-      const std::string_view label = host.substr(label_start, i - label_start);
-      if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-        return false;
-      }
-      label_start = i + 1;
-      continue;
-    }
-    const char c = host[i];
-    const bool ldh =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ldh) {
-      return false;
-    }
-  }
-  return true;
+  return last.find_first_not_of("0123456789") != std::string_view::npos;
 }
 
 unsigned int host_check_flags() {
@@ -56,26 +26,25 @@ failure check_host(X509* cert, std::string_view host) {
   if (cert == nullptr || !is_host_name(host)) {
     return failure::name_mismatch;
   }
-  host = without_trailing_dot(host);
   const int matched = X509_check_host(cert, host.data(), host.size(), host_check_flags(), nullptr);
   return matched == 1 ? failure::none : failure::name_mismatch;
 }
 
-failure check_peer_host(const SSL* ssl, std::string_view host) {
+failure check_peer_host(tls_stream& stream, listener_kind kind, std::string_view host) {
+  const SSL* ssl = stream.native_handle();
   X509* cert = SSL_get0_peer_certificate(ssl);
-  failure result = cert == nullptr ? failure::no_certificate : check_host(cert, host);
+  const failure result = cert == nullptr ? failure::no_certificate : check_host(cert, host);
   if (result != failure::none) {
     std::string names;
     for (const std::string& name : peer_dns_names(ssl)) {
       names += names.empty() ? name : "," + name;
     }
-    report_failure(result, "server", host, "claimed host not in certificate names [" + names + "]");
+    const std::string peer = peer_of(stream);
+    const std::string detail = "claimed host not in certificate names [" + names + "]";
+    report_failure(
+        result, {.side = "server", .listener = kind, .peer = peer, .host = host, .detail = detail});
   }
   return result;
-}
-
-failure check_peer_host(tls_stream& stream, std::string_view host) {
-  return check_peer_host(stream.native_handle(), host);
 }
 
 std::vector<std::string> dns_names(X509* cert) {

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "common/tls/failure.hpp"
+#include "common/tls/settings.hpp"
 #include "common/tls/stream.hpp"
 
 namespace im2k::tls {
@@ -17,22 +18,20 @@ namespace im2k::tls {
 // The X509_CHECK_FLAG_* every name check uses, in the handshake (SSL_set1_host) and after it.
 unsigned int host_check_flags();
 
-// A host name as im2k accepts one from configuration or from a peer: dot-separated labels of
-// letters, digits and hyphens (1 to 63 octets, no hyphen at either end), the last one not all
-// digits (no IPv4 literal), at most 253 octets, one trailing dot allowed. This matters: OpenSSL
-// reads a reference name with a leading dot
-// (".alpha.test") as "any subdomain", and a peer's claim must never widen the match.
+// A host name as the TLS layer accepts one (SNI, certificate name checks): proto::is_host_name
+// ([V-5], so no trailing dot, no leading dot, no wildcard: OpenSSL reads a reference name like
+// ".alpha.test" as "any subdomain", and a peer's claim must never widen the match), and in
+// addition a last label that is not all digits, so never an IPv4 literal.
 bool is_host_name(std::string_view host);
 
 // none if `host` is a host name (see is_host_name) and is among the DNS subjectAltNames of `cert`
 // (case-insensitive), else name_mismatch (also for a null certificate).
 failure check_host(X509* cert, std::string_view host);
 
-// The same for the peer certificate of an established connection, e.g. a server checking the
-// host its client claims in `hello`. A mismatch is reported (logged and counted); no peer
-// certificate is no_certificate.
-failure check_peer_host(const SSL* ssl, std::string_view host);
-failure check_peer_host(tls_stream& stream, std::string_view host);
+// The same for the peer certificate of an established connection on a `kind` listener, e.g. a
+// server checking the host its client claims in `hello`. A mismatch is reported
+// (report_failure: logged and counted); no peer certificate is no_certificate.
+failure check_peer_host(tls_stream& stream, listener_kind kind, std::string_view host);
 
 // The DNS subjectAltNames, as written in the certificate.
 std::vector<std::string> dns_names(X509* cert);

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/log/log.hpp"
 #include "common/net/client_connection.hpp"
 #include "common/net/listener.hpp"
 #include "common/tls/credentials.hpp"
@@ -31,6 +33,7 @@
 #include "proto/frame_io.hpp"
 #include "tests/integration/tls/test_pki.hpp"
 #include "tests/support/run_awaitable.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace im2k::net {
 namespace {
@@ -75,6 +78,32 @@ body_source pattern_source(std::shared_ptr<std::uint64_t> offset) {
     co_return buffer.size();
   };
 }
+
+// The process's log lines go to a file while this lives (then back to stderr).
+class log_capture {
+ public:
+  log_capture() { log::log_to_file(dir_ / "log.jsonl"); }
+  ~log_capture() { log::log_to_stderr(); }
+  log_capture(const log_capture&) = delete;
+  log_capture& operator=(const log_capture&) = delete;
+
+  // The "tls.failure" events written so far.
+  std::vector<json> tls_failures() const {
+    std::vector<json> events;
+    std::ifstream in(dir_ / "log.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      json event = json::parse(line, nullptr, false);
+      if (event.is_object() && event.value("event", "") == "tls.failure") {
+        events.push_back(std::move(event));
+      }
+    }
+    return events;
+  }
+
+ private:
+  test::temp_dir dir_;
+};
 
 class Net : public ::testing::Test {
  protected:
@@ -370,6 +399,7 @@ TEST_F(Net, PeerHelloWithoutHostIsRefused) {
 
 TEST_F(Net, HostNotInTheCertificateIsCertNameMismatch) {
   start(tls::listener_kind::notify);
+  const log_capture logs;
   run([this]() -> awaitable<bool> {
     auto settings = client();
     settings.hello_host = "other.alpha.test";
@@ -382,6 +412,15 @@ TEST_F(Net, HostNotInTheCertificateIsCertNameMismatch) {
     }
     co_return true;
   }());
+  // One structured line for the mismatch, written before the refusal was sent.
+  const auto failures = logs.tls_failures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0]["reason"], "name-mismatch");
+  EXPECT_EQ(failures[0]["side"], "server");
+  EXPECT_EQ(failures[0]["listener"], "notify");
+  EXPECT_EQ(failures[0]["host"], "other.alpha.test");
+  EXPECT_TRUE(failures[0]["peer"].get<std::string>().starts_with("127.0.0.1:"));
+  EXPECT_TRUE(failures[0].contains("detail"));
 }
 
 TEST_F(Net, RequestBeforeHelloIsRefusedAndClosed) {
@@ -664,6 +703,7 @@ TEST_F(Net, PlainTcpClientIsClosedAfterTheHandshakeDeadline) {
   server_settings settings = test_settings();
   settings.handshake_timeout = 200ms;
   start(tls::listener_kind::notify, settings);
+  const log_capture logs;
   const auto before = tls::tls_failures(tls::failure::handshake);
   run([this]() -> awaitable<bool> {
     boost::asio::ip::tcp::socket socket(io_);
@@ -678,7 +718,13 @@ TEST_F(Net, PlainTcpClientIsClosedAfterTheHandshakeDeadline) {
     EXPECT_EQ(outcome.index(), 0u);  // the server closed; the test's own limit did not pass
     co_return true;
   }());
-  EXPECT_GT(tls::tls_failures(tls::failure::handshake), before);
+  // Counted once and logged once, as one structured line.
+  EXPECT_EQ(tls::tls_failures(tls::failure::handshake), before + 1);
+  const auto failures = logs.tls_failures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0]["reason"], "handshake");
+  EXPECT_EQ(failures[0]["side"], "server");
+  EXPECT_EQ(failures[0]["listener"], "notify");
 }
 
 TEST_F(Net, FiveMebibyteBodyStreamsBothWaysInBoundedChunks) {
@@ -803,6 +849,7 @@ TEST_F(Net, ClientWalksAddressesAndBindsItsSourceAddress) {
 
 TEST_F(Net, ClientRefusesAServerThatDoesNotProveTheHost) {
   start(tls::listener_kind::notify);
+  const log_capture logs;
   run([this]() -> awaitable<bool> {
     auto settings = client();
     settings.peer_host = "mx.other.test";
@@ -817,6 +864,17 @@ TEST_F(Net, ClientRefusesAServerThatDoesNotProveTheHost) {
     }
     co_return true;
   }());
+  // The client's line (the server may log its side of the aborted handshake too).
+  std::vector<json> client_side;
+  for (const json& failure : logs.tls_failures()) {
+    if (failure["side"] == "client") {
+      client_side.push_back(failure);
+    }
+  }
+  ASSERT_EQ(client_side.size(), 1u);
+  EXPECT_EQ(client_side[0]["reason"], "name-mismatch");
+  EXPECT_EQ(client_side[0]["listener"], "notify");
+  EXPECT_EQ(client_side[0]["host"], "mx.other.test");
 }
 
 TEST_F(Net, ConnectTimesOutOnABlackHole) {

@@ -63,14 +63,14 @@ awaitable<boost::system::error_code> round_trip(tls_stream& stream) {
 }
 
 awaitable<void> serve(boost::asio::ip::tcp::acceptor& acceptor, context_ptr context,
-                      server_side& out) {
+                      listener_kind kind, server_side& out) {
   auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
   if (ec) {
     out.done = true;
     co_return;
   }
   auto stream = std::make_shared<tls_stream>(std::move(socket), *context);
-  out.handshake = co_await server_handshake(*stream, io_limit);
+  out.handshake = co_await server_handshake(*stream, kind, io_limit);
   out.done = true;
   if (out.handshake != failure::none) {
     co_return;
@@ -114,8 +114,8 @@ loopback::loopback() : acceptor_(io_) {
   port_ = acceptor_.local_endpoint().port();
 }
 
-void loopback::serve_one(context_ptr context, server_side& out) {
-  boost::asio::co_spawn(io_, serve(acceptor_, std::move(context), out), rethrow);
+void loopback::serve_one(context_ptr context, listener_kind kind, server_side& out) {
+  boost::asio::co_spawn(io_, serve(acceptor_, std::move(context), kind, out), rethrow);
 }
 
 void loopback::connect(context_ptr context, std::string host, listener_kind kind,

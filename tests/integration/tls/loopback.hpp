@@ -38,9 +38,9 @@ class loopback {
   boost::asio::io_context& io() { return io_; }
   unsigned short port() const { return port_; }
 
-  // Accepts one connection using `context`, handshakes, then echoes bytes until the peer
-  // closes.
-  void serve_one(context_ptr context, server_side& out);
+  // Accepts one connection using `context` (a `kind` listener), handshakes, then echoes bytes
+  // until the peer closes.
+  void serve_one(context_ptr context, listener_kind kind, server_side& out);
 
   // Connects to the listener as a client of `kind` expecting the server to be `host`, then
   // exchanges one byte.

@@ -80,7 +80,7 @@ class TlsMatrix : public ::testing::Test {
     ASSERT_TRUE(server && client);
     server_ = {};
     client_ = {};
-    net_.serve_one(std::move(server), server_);
+    net_.serve_one(std::move(server), kind, server_);
     net_.connect(std::move(client), std::move(host), kind, client_);
     ASSERT_TRUE(net_.run_until([this] { return server_.done && client_.done; }));
   }
@@ -126,8 +126,9 @@ TEST_F(TlsMatrix, GoodClientIsAcceptedAndExchangesData) {
   SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
   EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(alpn), alpn_len), "im2k-notify/1");
   EXPECT_EQ(peer_dns_names(ssl), (std::vector<std::string>{client_host, "mx.alpha.test"}));
-  EXPECT_EQ(check_peer_host(*server_.stream, client_host), failure::none);
-  EXPECT_EQ(check_peer_host(*server_.stream, "MX.alpha.test."), failure::none);
+  EXPECT_EQ(check_peer_host(*server_.stream, listener_kind::notify, client_host), failure::none);
+  EXPECT_EQ(check_peer_host(*server_.stream, listener_kind::notify, "MX.alpha.test"),
+            failure::none);
   EXPECT_EQ(tls_failures(failure::name_mismatch), before);
   // The client sent SNI: the host it connected to.
   EXPECT_STREQ(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), server_host);
@@ -183,9 +184,11 @@ TEST_F(TlsMatrix, ClientClaimingAHostItsCertificateDoesNotNameIsANameMismatch) {
   ASSERT_EQ(server_.handshake, failure::none);
   ASSERT_TRUE(server_.stream);
   const auto before = tls_failures(failure::name_mismatch);
-  EXPECT_EQ(check_peer_host(*server_.stream, client_host), failure::name_mismatch);
+  EXPECT_EQ(check_peer_host(*server_.stream, listener_kind::notify, client_host),
+            failure::name_mismatch);
   EXPECT_EQ(tls_failures(failure::name_mismatch), before + 1);
-  EXPECT_EQ(check_peer_host(*server_.stream, "other.gamma.test"), failure::none);
+  EXPECT_EQ(check_peer_host(*server_.stream, listener_kind::notify, "other.gamma.test"),
+            failure::none);
 }
 
 TEST_F(TlsMatrix, ServerOnlyCertificateUsedAsClientIsWrongUsage) {

@@ -1,10 +1,17 @@
 #include "common/tls/failure.hpp"
 
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <openssl/x509_vfy.h>
+#include <nlohmann/json.hpp>
 
+#include "common/log/log.hpp"
 #include "common/tls/classify.hpp"
 #include "common/tls/settings.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -49,11 +56,42 @@ TEST(TlsFailure, NoErrorIsNoFailure) {
 TEST(TlsFailure, ReportCountsPerReason) {
   const auto revoked_before = im2k::tls::tls_failures(failure::revoked);
   const auto alpn_before = im2k::tls::tls_failures(failure::alpn);
-  im2k::tls::report_failure(failure::revoked, "server", "127.0.0.1:1", "test");
-  im2k::tls::report_failure(failure::revoked, "server", "127.0.0.1:1", "test");
-  im2k::tls::report_failure(failure::none, "server", "127.0.0.1:1", "not counted");
+  const im2k::tls::failure_report report{.side = "server", .peer = "127.0.0.1:1"};
+  im2k::tls::report_failure(failure::revoked, report);
+  im2k::tls::report_failure(failure::revoked, report);
+  im2k::tls::report_failure(failure::none, report);
   EXPECT_EQ(im2k::tls::tls_failures(failure::revoked), revoked_before + 2);
   EXPECT_EQ(im2k::tls::tls_failures(failure::alpn), alpn_before);
+}
+
+TEST(TlsFailure, ReportWritesOneStructuredLine) {
+  const im2k::test::temp_dir dir;
+  const auto path = dir / "log.jsonl";
+  im2k::log::log_to_file(path);
+  im2k::tls::report_failure(failure::unknown_ca,
+                            {.side = "client",
+                             .listener = im2k::tls::listener_kind::pull,
+                             .peer = "127.0.0.1:4652",
+                             .host = "oms.alpha.test",
+                             .detail = "unable to get local issuer certificate\n\"x\""});
+  im2k::tls::report_failure(failure::none, {.side = "client", .peer = "127.0.0.1:4652"});
+  im2k::log::log_to_stderr();
+
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 1u);
+  const auto event = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(event["event"], "tls.failure");
+  EXPECT_EQ(event["level"], "warn");
+  EXPECT_EQ(event["reason"], "unknown-ca");
+  EXPECT_EQ(event["side"], "client");
+  EXPECT_EQ(event["listener"], "pull");
+  EXPECT_EQ(event["peer"], "127.0.0.1:4652");
+  EXPECT_EQ(event["host"], "oms.alpha.test");
+  EXPECT_EQ(event["detail"], "unable to get local issuer certificate\n\"x\"");
 }
 
 TEST(TlsSettings, AlpnPerListener) {

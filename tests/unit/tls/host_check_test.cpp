@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "proto/syntax.hpp"
+
 namespace {
 
 using im2k::tls::check_host;
@@ -60,10 +62,11 @@ TEST(TlsHostCheck, ExactDnsNameMatches) {
   EXPECT_EQ(check_host(cert.get(), "x.mx.alpha.test"), failure::name_mismatch);
 }
 
-TEST(TlsHostCheck, CaseInsensitiveAndOneTrailingDot) {
+TEST(TlsHostCheck, CaseInsensitiveAndNoTrailingDot) {
   auto cert = make_cert("", "DNS:MX.Alpha.test");
   EXPECT_EQ(check_host(cert.get(), "mx.alpha.TEST"), failure::none);
-  EXPECT_EQ(check_host(cert.get(), "mx.alpha.test."), failure::none);
+  // [V-5] names have no trailing dot; the same name with one is not a host name.
+  EXPECT_EQ(check_host(cert.get(), "mx.alpha.test."), failure::name_mismatch);
   EXPECT_EQ(check_host(cert.get(), "mx.alpha.test.."), failure::name_mismatch);
 }
 
@@ -126,8 +129,9 @@ TEST(TlsHostCheck, LeadingDotOrWildcardInTheClaimedHostNeverWidensTheMatch) {
 TEST(TlsHostCheck, HostNameSyntax) {
   using im2k::tls::is_host_name;
   EXPECT_TRUE(is_host_name("mx.alpha.test"));
-  EXPECT_TRUE(is_host_name("mx.alpha.test."));
-  EXPECT_TRUE(is_host_name("localhost"));
+  EXPECT_TRUE(is_host_name("MX.Alpha.Test"));
+  EXPECT_FALSE(is_host_name("mx.alpha.test."));  // [V-5]: no trailing dot
+  EXPECT_FALSE(is_host_name("localhost"));       // [V-5]: at least two labels
   EXPECT_TRUE(is_host_name("a-b.x1.test"));
   EXPECT_FALSE(is_host_name(""));
   EXPECT_FALSE(is_host_name("."));
@@ -144,6 +148,21 @@ TEST(TlsHostCheck, HostNameSyntax) {
   EXPECT_FALSE(is_host_name(std::string(64, 'a') + ".test"));
   EXPECT_TRUE(is_host_name(std::string(63, 'a') + ".test"));
   EXPECT_FALSE(is_host_name(std::string(254, 'a')));
+}
+
+// The one rule tls adds to [V-5]: OpenSSL would take a dotted-quad reference name for an IP
+// address and match IP subjectAltNames instead of DNS names.
+TEST(TlsHostCheck, HostNameIsTheWireRuleWithoutNumericLastLabel) {
+  for (const char* ipv4 : {"127.0.0.1", "192.0.2.1", "10.1"}) {
+    EXPECT_TRUE(im2k::proto::is_host_name(ipv4)) << ipv4;
+    EXPECT_FALSE(im2k::tls::is_host_name(ipv4)) << ipv4;
+  }
+  const std::vector<std::string> others{"mx.alpha.test",      "1.2.3.test",  "mx.alpha.test.",
+                                        "localhost",          "al_pha.test", "-a.test",
+                                        std::string(254, 'a')};
+  for (const std::string& other : others) {
+    EXPECT_EQ(im2k::tls::is_host_name(other), im2k::proto::is_host_name(other)) << other;
+  }
 }
 
 TEST(TlsHostCheck, DnsNamesListsOnlyDnsEntriesInOrder) {
