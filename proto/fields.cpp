@@ -20,8 +20,8 @@ result<std::uint64_t> integer(const json& value, const std::string& path, std::u
                               std::uint64_t max) {
   // Parsed input has non-negative integers as unsigned; objects built in code may hold them as
   // signed.
-  const bool non_negative = value.is_number_unsigned() ||
-                            (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+  const bool non_negative =
+      value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
   if (non_negative) {
     const auto n = value.get<std::uint64_t>();
     if (n < min || n > max) {
@@ -120,10 +120,7 @@ result<errc> error_code(const json& value, const std::string& path) {
   auto s = text(value, path, max_text);
   if (!s)
     return s.error();
-  const auto code = errc_from_string(*s);
-  if (!code)
-    return codec_failure(codec_errc::bad_syntax, path, "unknown error code");
-  return result<errc>(boost::system::in_place_value, *code);
+  return result<errc>(boost::system::in_place_value, errc_from_string(*s).value_or(errc::internal));
 }
 
 result<const json::array_t*> array(const json& value, const std::string& path) {

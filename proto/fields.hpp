@@ -40,7 +40,9 @@ result<std::string> token(const json& value, const std::string& path);       // 
 result<std::string> digest(const json& value, const std::string& path);      // [V-3]
 result<address> address_value(const json& value, const std::string& path);   // [V-4]
 result<std::string> host_name(const json& value, const std::string& path);   // [V-5], lower-cased
-result<errc> error_code(const json& value, const std::string& path);         // the error table
+// A code of the error table. [E-5]: a code this version does not know is taken as internal (the
+// sender's temporary flag or status still decides permanence); the field must still be a string.
+result<errc> error_code(const json& value, const std::string& path);
 result<const json::array_t*> array(const json& value, const std::string& path);
 result<const json*> object(const json& value, const std::string& path);
 // A list of addresses. With `recipients` the [V-8] rules apply (1 ... 1 000 entries, no address

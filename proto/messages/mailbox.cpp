@@ -46,7 +46,10 @@ result<list_request> parse_list_request(const json& object) {
   auto id = request_header(object, "list");
   if (!id)
     return id.error();
-  return list_request{*id};
+  auto after = opt(object, "after", {}, as_message_id);
+  if (!after)
+    return after.error();
+  return list_request{*id, std::move(*after)};
 }
 
 result<list_response> parse_list_response(const json& object) {
@@ -63,6 +66,10 @@ result<list_response> parse_list_response(const json& object) {
       return one.error();
     r.messages.push_back(std::move(*one));
   }
+  auto more = opt(object, "more", {}, as_bool);
+  if (!more)
+    return more.error();
+  r.more = more->value_or(false);
   r.re = *re;
   return r;
 }
@@ -108,7 +115,10 @@ result<delete_response> parse_delete_response(const json& object) {
 }
 
 json to_json(const list_request& request) {
-  return {{"op", "list"}, {"id", request.id}};
+  json j = {{"op", "list"}, {"id", request.id}};
+  if (request.after)
+    j["after"] = *request.after;
+  return j;
 }
 
 json to_json(const list_response& response) {
@@ -120,7 +130,10 @@ json to_json(const list_response& response) {
                         {"received", m.received},
                         {"state", to_string(m.state)}});
   }
-  return {{"op", "ok"}, {"re", response.re}, {"messages", std::move(messages)}};
+  json j = {{"op", "ok"}, {"re", response.re}, {"messages", std::move(messages)}};
+  if (response.more)
+    j["more"] = true;
+  return j;
 }
 
 json to_json(const fetch_request& request) {

@@ -35,12 +35,14 @@ struct mailbox_entry {
 
 struct list_request {
   std::uint64_t id = 0;
+  std::optional<std::string> after;  // [M-2] paging: entries with an id greater than this
   bool operator==(const list_request&) const = default;
 };
 
 struct list_response {
   std::uint64_t re = 0;
   std::vector<mailbox_entry> messages;
+  bool more = false;  // [M-2] entries follow the last one returned
   bool operator==(const list_response&) const = default;
 };
 

@@ -32,6 +32,9 @@ result<notify_request> parse_notify_request(const json& object) {
   auto rcpt = get(object, "rcpt", {}, as_address_list(true));
   if (!rcpt)
     return rcpt.error();
+  if (rcpt->size() > max_notify_recipients) {
+    return codec_failure(codec_errc::bad_count, "rcpt", std::to_string(rcpt->size()) + " > 100");
+  }
   for (std::size_t i = 1; i < rcpt->size(); ++i) {
     if ((*rcpt)[i].domain != (*rcpt)[0].domain) {
       return codec_failure(codec_errc::mixed_domains, join("rcpt", i), (*rcpt)[i].domain);

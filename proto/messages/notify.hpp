@@ -1,6 +1,7 @@
 // notify, OMS -> IMS on the notify listener (SPEC.md "notify").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,11 +16,13 @@
 
 namespace im2k::proto {
 
+inline constexpr std::size_t max_notify_recipients = 100;  // [N-9]
+
 struct notify_request {
   std::uint64_t id = 0;
   std::string msg;                   // [V-1]
   address from;                      // [V-4]
-  std::vector<address> rcpt;         // [V-8], all in one domain
+  std::vector<address> rcpt;         // [V-8], all in one domain, at most 100 ([N-9])
   std::uint64_t size = 1;            // 1 ... 2^53 - 1; the IMS checks its own limit
   std::string digest;                // [V-3]
   std::string token;                 // [V-2]

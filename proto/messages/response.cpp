@@ -40,6 +40,7 @@ result<error_response> parse_error_response(const json& object) {
   auto code = get(object, "code", {}, as_errc);
   if (!code)
     return code.error();
+  const std::string& code_text = object.at("code").get_ref<const json::string_t&>();
   auto temporary = get(object, "temporary", {}, as_bool);
   if (!temporary)
     return temporary.error();
@@ -49,6 +50,10 @@ result<error_response> parse_error_response(const json& object) {
   r.code = *code;
   r.temporary = *temporary;
   r.message = std::move(*message);
+  if (!errc_from_string(code_text)) {
+    // [E-5]: keep the code the peer sent for operators; the flag as sent decides retries.
+    r.message = make_error_response(r.re, errc::internal, code_text + ": " + r.message).message;
+  }
   return r;
 }
 

@@ -36,6 +36,8 @@ struct ok_response {
 
 using response = std::variant<ok_response, error_response>;
 
+// [E-5]: an unknown code parses as internal, with "<the code>: " before the message and the
+// temporary flag as sent.
 result<response> parse_response(const nlohmann::json& object);
 result<error_response> parse_error_response(const nlohmann::json& object);
 nlohmann::json to_json(const error_response& response);

@@ -84,7 +84,10 @@ result<status_request> parse_status_request(const json& object) {
   auto msg = get(object, "msg", {}, as_message_id);
   if (!msg)
     return msg.error();
-  return status_request{*id, std::move(*msg)};
+  auto after = opt(object, "after", {}, as_address);
+  if (!after)
+    return after.error();
+  return status_request{*id, std::move(*msg), std::move(*after)};
 }
 
 result<status_response> parse_status_response(const json& object) {
@@ -104,13 +107,20 @@ result<status_response> parse_status_response(const json& object) {
       return one.error();
     r.recipients.push_back(std::move(*one));
   }
+  auto more = opt(object, "more", {}, as_bool);
+  if (!more)
+    return more.error();
   r.re = *re;
   r.msg = std::move(*msg);
+  r.more = more->value_or(false);
   return r;
 }
 
 json to_json(const status_request& request) {
-  return {{"op", "status"}, {"id", request.id}, {"msg", request.msg}};
+  json j = {{"op", "status"}, {"id", request.id}, {"msg", request.msg}};
+  if (request.after)
+    j["after"] = request.after->to_string();
+  return j;
 }
 
 json to_json(const status_response& response) {
@@ -124,10 +134,13 @@ json to_json(const status_response& response) {
     one["next_attempt"] = r.next_attempt ? json(*r.next_attempt) : json(nullptr);
     recipients.push_back(std::move(one));
   }
-  return {{"op", "ok"},
-          {"re", response.re},
-          {"msg", response.msg},
-          {"recipients", std::move(recipients)}};
+  json j = {{"op", "ok"},
+            {"re", response.re},
+            {"msg", response.msg},
+            {"recipients", std::move(recipients)}};
+  if (response.more)
+    j["more"] = true;
+  return j;
 }
 
 }  // namespace im2k::proto

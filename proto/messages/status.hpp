@@ -32,7 +32,8 @@ struct recipient_status {
 
 struct status_request {
   std::uint64_t id = 0;
-  std::string msg;  // [V-1]
+  std::string msg;               // [V-1]
+  std::optional<address> after;  // paging: the list starts after this recipient
   bool operator==(const status_request&) const = default;
 };
 
@@ -40,6 +41,7 @@ struct status_response {
   std::uint64_t re = 0;
   std::string msg;
   std::vector<recipient_status> recipients;
+  bool more = false;  // recipients follow the last one returned
   bool operator==(const status_response&) const = default;
 };
 
