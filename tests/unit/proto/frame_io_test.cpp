@@ -33,6 +33,7 @@ result<frame> read_one(test::stream_pair& pair, frame_limits limits = {}) {
   return pair.run(read_frame(pair.reader, limits));
 }
 
+// [F-1]: consecutive frames on one stream.
 TEST(FrameIo, ReadsFramesInSequence) {
   test::stream_pair pair;
   pair.send(frame_bytes(R"({"op":"list","id":1})") + frame_bytes(R"({"op":"list","id":2})"));
@@ -45,7 +46,7 @@ TEST(FrameIo, ReadsFramesInSequence) {
   EXPECT_EQ(second->object["id"], 2);
 }
 
-// A peer closing between frames is a plain end of stream, not a framing error.
+// [F-7]: a peer closing between frames is a plain end of stream, not a truncated frame.
 TEST(FrameIo, CleanEndOfStream) {
   test::stream_pair pair;
   pair.close_writer();
@@ -180,7 +181,7 @@ TEST(FrameIo, F11_LargeBodyInBoundedChunks) {
   EXPECT_LE(largest, body_chunk_size);
 }
 
-// A failing sink stops the transfer with its own error.
+// [F-11]: a failing sink stops the transfer with its own error.
 TEST(FrameIo, SinkFailureStops) {
   test::stream_pair pair;
   pair.send(std::string(100, 'x'));
@@ -196,7 +197,7 @@ TEST(FrameIo, SinkFailureStops) {
   EXPECT_EQ(calls, 1);
 }
 
-// A source that ends before the announced length is short_body, not a silent short frame.
+// [F-5], [F-7]: a source that ends before body_len octets is short_body, not a short frame.
 TEST(FrameIo, WriteBodySourceEndsEarly) {
   test::stream_pair pair;
   const std::string data = "short";
@@ -204,7 +205,7 @@ TEST(FrameIo, WriteBodySourceEndsEarly) {
   EXPECT_TRUE(fails_with(sent, codec_errc::short_body, errc::bad_request));
 }
 
-// write_frame refuses what encode_frame refuses, and writes nothing.
+// [F-2]: write_frame refuses what encode_frame refuses, and writes nothing.
 TEST(FrameIo, F2_WriteFrameTooLarge) {
   test::stream_pair pair;
   auto sent = pair.run(write_frame(pair.writer, json{{"x", std::string(70000, 'a')}}));
@@ -212,7 +213,8 @@ TEST(FrameIo, F2_WriteFrameTooLarge) {
   EXPECT_EQ(pair.reader.available(), 0u);
 }
 
-// with_deadline: a peer that never sends ends in timed_out (the value, not a duration check).
+// [T-10], [F-7]: with_deadline: a peer that stops mid-frame ends in timed_out (a value, no
+// duration assertion).
 TEST(FrameIo, DeadlineCancelsRead) {
   test::stream_pair pair;
   pair.send(std::string("\x00\x00", 2));  // half a header, then silence
@@ -222,7 +224,7 @@ TEST(FrameIo, DeadlineCancelsRead) {
   EXPECT_EQ(f.error().code, boost::asio::error::timed_out);
 }
 
-// with_deadline: an operation that finishes in time yields its own result.
+// [T-10], [F-1]: with_deadline: an operation that finishes in time yields its own result.
 TEST(FrameIo, DeadlinePassesResultThrough) {
   test::stream_pair pair;
   pair.send(frame_bytes(R"({"op":"list","id":3})"));

@@ -205,14 +205,18 @@ TEST(Request, V8_RecipientLists) {
   EXPECT_TRUE(fails_with(r, codec_errc::bad_count, errc::bad_request));
   EXPECT_EQ(field_of(r), "rcpt");
 
+  // 1 000 on submit (any domains); notify is bounded further by [N-9].
+  json submit = {{"op", "submit"}, {"id", 2}, {"from", "alice@alpha.test"}, {"body_len", 1}};
   json many = json::array();
   for (int i = 0; i < 1000; ++i)
-    many.push_back("u" + std::to_string(i) + "@beta.test");
-  j["rcpt"] = many;
-  EXPECT_TRUE(parse_request(j));
+    many.push_back("u" + std::to_string(i) + "@d" + std::to_string(i % 7) + ".test");
+  submit["rcpt"] = many;
+  EXPECT_TRUE(parse_request(submit));
   many.push_back("u1000@beta.test");
-  j["rcpt"] = many;
-  EXPECT_TRUE(fails_with(parse_request(j), codec_errc::bad_count, errc::bad_request));
+  submit["rcpt"] = many;
+  r = parse_request(submit);
+  EXPECT_TRUE(fails_with(r, codec_errc::bad_count, errc::bad_request));
+  EXPECT_EQ(field_of(r), "rcpt");
 
   j["rcpt"] = {"bob@beta.test", "carol@beta.test", "BOB@Beta.Test"};
   r = parse_request(j);
@@ -229,7 +233,22 @@ TEST(Request, V8_RecipientLists) {
   EXPECT_EQ(field_of(r), "rcpt[1]");
 }
 
-// notify: rcpt all in one domain (compared case-insensitively).
+// [N-9]: a notification carries at most 100 recipients.
+TEST(Request, N9_NotifyAtMost100Recipients) {
+  json j = notify();
+  json many = json::array();
+  for (int i = 0; i < 100; ++i)
+    many.push_back("u" + std::to_string(i) + "@beta.test");
+  j["rcpt"] = many;
+  EXPECT_TRUE(parse_request(j));
+  many.push_back("u100@beta.test");
+  j["rcpt"] = many;
+  auto r = parse_request(j);
+  EXPECT_TRUE(fails_with(r, codec_errc::bad_count, errc::bad_request));
+  EXPECT_EQ(field_of(r), "rcpt");
+}
+
+// [N-8]: notify's rcpt all in one domain (compared case-insensitively).
 TEST(Request, NotifyRecipientsInOneDomain) {
   json j = notify();
   j["rcpt"] = {"bob@beta.test", "carol@BETA.test"};
@@ -254,7 +273,7 @@ TEST(Request, NotifyFields) {
   }
 }
 
-// hello: id 0, version 1 ... 65 535, client 1 ... 128 octets.
+// [H-2], [H-3], [H-7]: hello: id 0, version 1 ... 65 535, client 1 ... 128 octets.
 TEST(Request, HelloFields) {
   json j = {{"op", "hello"}, {"id", 0}, {"version", 1}, {"client", "im2k/0.1"}};
   ASSERT_TRUE(parse_request(j));
@@ -278,7 +297,7 @@ TEST(Request, HelloFields) {
   EXPECT_TRUE(parse_request(j));
 }
 
-// ack: lists, refusal objects, error codes.
+// [V-9], [V-4]: ack: lists, refusal objects, error codes (SPEC "ack").
 TEST(Request, AckFields) {
   json j = {{"op", "ack"},
             {"id", 4},
@@ -287,9 +306,14 @@ TEST(Request, AckFields) {
             {"stored", json::array()},
             {"refused", json::array()}};
   ASSERT_TRUE(parse_request(j));
+  // [E-5]: an unknown code is taken as internal; a code that is not a string is refused.
   j["refused"] = {{{"rcpt", "bob@beta.test"}, {"code", "no-such-code"}, {"message", "x"}}};
   auto r = parse_request(j);
-  EXPECT_TRUE(fails_with(r, codec_errc::bad_syntax, errc::bad_request));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<ack_request>(*r).refused.at(0).code, errc::internal);
+  j["refused"] = {{{"rcpt", "bob@beta.test"}, {"code", 7}}};
+  r = parse_request(j);
+  EXPECT_TRUE(fails_with(r, codec_errc::wrong_type, errc::bad_request));
   EXPECT_EQ(field_of(r), "refused[0].code");
   j["refused"] = {{{"rcpt", "bob@[192.0.2.1]"}, {"code", "policy"}}};
   r = parse_request(j);
@@ -304,7 +328,7 @@ TEST(Request, AckFields) {
   EXPECT_TRUE(fails_with(parse_request(j), codec_errc::missing_field, errc::bad_request));
 }
 
-// submit: body_len >= 1; auth: password optional.
+// [S-4], [V-4]: submit: body_len >= 1; auth: password optional (SPEC "submit", "auth").
 TEST(Request, SubmitAndAuthFields) {
   json j = {{"op", "submit"},
             {"id", 2},
@@ -336,6 +360,14 @@ TEST(Request, MailboxFields) {
     EXPECT_TRUE(fails_with(parse_request(j), codec_errc::missing_field, errc::bad_request)) << op;
   }
   EXPECT_TRUE(parse_request(json{{"op", "list"}, {"id", 1}}));
+  // [M-2] paging: after is a message id.
+  EXPECT_TRUE(parse_request(json{{"op", "list"}, {"id", 1}, {"after", id_a}}));
+  EXPECT_TRUE(fails_with(parse_request(json{{"op", "list"}, {"id", 1}, {"after", "x"}}),
+                         codec_errc::bad_syntax, errc::bad_request));
+  // paging: after is an address.
+  EXPECT_TRUE(fails_with(
+      parse_request(json{{"op", "status"}, {"id", 1}, {"msg", id_a}, {"after", "x@[1.2.3.4]"}}),
+      codec_errc::bad_address, errc::bad_address));
 }
 
 // [F-8]: unknown members are ignored.
@@ -347,6 +379,7 @@ TEST(Request, F8_UnknownMembersIgnored) {
   EXPECT_EQ(std::get<notify_request>(*r).size, 120u);
 }
 
+// [F-10]: a refused request is answered with its id when it has a valid one.
 TEST(Request, PeekRequestId) {
   EXPECT_EQ(peek_request_id(json{{"op", "nope"}, {"id", 12}}), 12u);
   EXPECT_FALSE(peek_request_id(json{{"op", "nope"}, {"id", -1}}));
@@ -377,8 +410,8 @@ TEST(Response, R2_OkAndError) {
       fails_with(parse_response(json{{"op", "ok"}}), codec_errc::missing_field, errc::bad_request));
   EXPECT_TRUE(fails_with(parse_response(json{{"op", "maybe"}, {"re", 1}}), codec_errc::bad_syntax,
                          errc::bad_request));
-  e["code"] = "teapot";
-  EXPECT_TRUE(fails_with(parse_response(e), codec_errc::bad_syntax, errc::bad_request));
+  e["code"] = 418;
+  EXPECT_TRUE(fails_with(parse_response(e), codec_errc::wrong_type, errc::bad_request));
   e["code"] = "policy";
   e["temporary"] = "no";
   EXPECT_TRUE(fails_with(parse_response(e), codec_errc::wrong_type, errc::bad_request));
@@ -387,7 +420,31 @@ TEST(Response, R2_OkAndError) {
   EXPECT_TRUE(fails_with(parse_response(e), codec_errc::missing_field, errc::bad_request));
 }
 
-// notify results: code required unless accepted; status enumerated.
+// [E-5]: an unknown code is internal with the flag as sent, the code kept in the message.
+TEST(Response, E5_UnknownCodeIsInternal) {
+  for (bool temporary : {false, true}) {
+    json e = {{"op", "error"},
+              {"re", 4},
+              {"code", "teapot"},
+              {"temporary", temporary},
+              {"message", "short and stout"}};
+    auto r = parse_response(e);
+    ASSERT_TRUE(r);
+    const auto& er = std::get<error_response>(*r);
+    EXPECT_EQ(er.code, errc::internal);
+    EXPECT_EQ(er.temporary, temporary);
+    EXPECT_EQ(er.message, "teapot: short and stout");
+  }
+  json n = {{"op", "ok"},
+            {"re", 1},
+            {"results", {{{"rcpt", "bob@beta.test"}, {"status", "rejected"}, {"code", "x-new"}}}}};
+  auto r = parse_notify_response(n);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->results.at(0).code, errc::internal);
+  EXPECT_EQ(r->results.at(0).status, rcpt_status::rejected);
+}
+
+// [N-6], [E-2]: notify results: code required unless accepted; status enumerated.
 TEST(Response, NotifyResults) {
   json j = {
       {"op", "ok"}, {"re", 1}, {"results", {{{"rcpt", "bob@beta.test"}, {"status", "accepted"}}}}};
@@ -402,7 +459,7 @@ TEST(Response, NotifyResults) {
   EXPECT_TRUE(fails_with(parse_notify_response(j), codec_errc::bad_syntax, errc::bad_request));
 }
 
-// pull: body_len equals size.
+// [P-9]: pull: body_len equals size.
 TEST(Response, PullBodyLenEqualsSize) {
   json j = {{"op", "ok"}, {"re", 1}, {"size", 10}, {"digest", digest}, {"body_len", 10}};
   ASSERT_TRUE(parse_pull_response(j));
@@ -410,6 +467,7 @@ TEST(Response, PullBodyLenEqualsSize) {
   EXPECT_TRUE(fails_with(parse_pull_response(j), codec_errc::out_of_range, errc::bad_request));
 }
 
+// [E-3], [V-7]: error responses carry the table's temporary flag and bounded text.
 TEST(Response, ErrorResponseHelpers) {
   const auto e = make_error_response(3, codec_failure(codec_errc::bad_address, "from", "literal"));
   EXPECT_EQ(e.re, 3u);

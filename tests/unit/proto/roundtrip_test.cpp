@@ -87,6 +87,7 @@ const address alice{"alice", "alpha.test"};
 const address bob{"bob", "beta.test"};
 const address carol{"Carol.C", "beta.test"};
 
+// [F-1], [F-5], [R-1], [R-2]: Hello, SPEC "Operations".
 TEST(RoundTrip, Hello) {
   hello_request peer{0, 1, "mx.alpha.test", std::nullopt};
   EXPECT_EQ(request_round_trip(peer), peer);
@@ -96,6 +97,7 @@ TEST(RoundTrip, Hello) {
   EXPECT_EQ(response_round_trip(ok, parse_hello_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: Notify, SPEC "Operations".
 TEST(RoundTrip, Notify) {
   notify_request n{12, id_a, alice, {bob, carol}, 4096, digest, id_b, 1767225600, "opaque"};
   EXPECT_EQ(request_round_trip(n), n);
@@ -109,6 +111,7 @@ TEST(RoundTrip, Notify) {
   EXPECT_EQ(response_round_trip(ok, parse_notify_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: PullWithBody, SPEC "Operations".
 TEST(RoundTrip, PullWithBody) {
   pull_request p{13, id_a, id_b, "beta.test"};
   EXPECT_EQ(request_round_trip(p), p);
@@ -117,6 +120,7 @@ TEST(RoundTrip, PullWithBody) {
   EXPECT_EQ(response_round_trip(ok, parse_pull_response, body), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: Ack, SPEC "Operations".
 TEST(RoundTrip, Ack) {
   ack_request a{14, id_a, "beta.test", {bob}, {{carol, errc::quota_exceeded, "full"}}};
   EXPECT_EQ(request_round_trip(a), a);
@@ -126,6 +130,7 @@ TEST(RoundTrip, Ack) {
   EXPECT_EQ(response_round_trip(ok, parse_ack_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: Auth, SPEC "Operations".
 TEST(RoundTrip, Auth) {
   auth_request a{1, alice, "correct horse"};
   EXPECT_EQ(request_round_trip(a), a);
@@ -135,6 +140,7 @@ TEST(RoundTrip, Auth) {
   EXPECT_EQ(response_round_trip(ok, parse_auth_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: SubmitWithBody, SPEC "Operations".
 TEST(RoundTrip, SubmitWithBody) {
   const std::string body = "From: alice@alpha.test\r\nTo: bob@beta.test\r\n\r\nbody\r\n";
   submit_request s{3, alice, {bob, address{"dan", "delta.test"}}, body.size()};
@@ -143,17 +149,23 @@ TEST(RoundTrip, SubmitWithBody) {
   EXPECT_EQ(response_round_trip(ok, parse_submit_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: Status, SPEC "Operations".
 TEST(RoundTrip, Status) {
-  status_request s{4, id_a};
+  status_request s{4, id_a, std::nullopt};
   EXPECT_EQ(request_round_trip(s), s);
+  status_request page{4, id_a, carol};
+  EXPECT_EQ(request_round_trip(page), page);
   status_response ok{
       4,
       id_a,
       {{bob, rcpt_state::pulled, 1767225000, std::nullopt, std::nullopt, std::nullopt},
        {carol, rcpt_state::deferred, 1767225001, errc::dns_temporary, "SERVFAIL", 1767225601}}};
   EXPECT_EQ(response_round_trip(ok, parse_status_response), ok);
+  ok.more = true;
+  EXPECT_EQ(response_round_trip(ok, parse_status_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: Recall, SPEC "Operations".
 TEST(RoundTrip, Recall) {
   recall_request r{5, id_a};
   EXPECT_EQ(request_round_trip(r), r);
@@ -161,15 +173,21 @@ TEST(RoundTrip, Recall) {
   EXPECT_EQ(response_round_trip(ok, parse_recall_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: List, SPEC "Operations".
 TEST(RoundTrip, List) {
-  list_request l{6};
+  list_request l{6, std::nullopt};
   EXPECT_EQ(request_round_trip(l), l);
+  list_request page{6, id_b};  // [M-2]
+  EXPECT_EQ(request_round_trip(page), page);
   list_response ok{6,
                    {{id_a, alice, 100, 1767225000, mailbox_state::stored},
                     {id_b, alice, 200, 1767225100, mailbox_state::held}}};
   EXPECT_EQ(response_round_trip(ok, parse_list_response), ok);
+  ok.more = true;  // [M-2]
+  EXPECT_EQ(response_round_trip(ok, parse_list_response), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: FetchWithBody, SPEC "Operations".
 TEST(RoundTrip, FetchWithBody) {
   fetch_request f{7, id_b};
   EXPECT_EQ(request_round_trip(f), f);
@@ -178,6 +196,7 @@ TEST(RoundTrip, FetchWithBody) {
   EXPECT_EQ(response_round_trip(ok, parse_fetch_response, body), ok);
 }
 
+// [F-1], [F-5], [R-1], [R-2]: Delete, SPEC "Operations".
 TEST(RoundTrip, Delete) {
   delete_request d{8, id_a};
   EXPECT_EQ(request_round_trip(d), d);
@@ -185,7 +204,7 @@ TEST(RoundTrip, Delete) {
   EXPECT_EQ(response_round_trip(ok, parse_delete_response), ok);
 }
 
-// an error response with and without re.
+// [F-10]: an error response with and without re.
 TEST(RoundTrip, Error) {
   error_response e{9, errc::rate_limited, true, "slow down"};
   const received r = transfer(to_json(e));

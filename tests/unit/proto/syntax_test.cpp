@@ -64,6 +64,7 @@ TEST(Syntax, V1_Encoding) {
   EXPECT_EQ(encode_id(first), "q" + std::string(25, 'a'));
 }
 
+// [V-2], [P-7]: tokens are compared in constant time.
 TEST(Syntax, SecretEquals) {
   EXPECT_TRUE(secret_equals(valid_id, valid_id));
   EXPECT_FALSE(secret_equals(valid_id, "abcdefghijklmnopqrstuvwxye"));
@@ -147,6 +148,7 @@ TEST(Syntax, V4_AddressLiteral) {
   }
 }
 
+// [V-5], [V-8]: ASCII case folding for names and recipient comparison.
 TEST(Syntax, CaseFolding) {
   EXPECT_EQ(to_lower("MiXeD.Test"), "mixed.test");
   EXPECT_TRUE(iequals("Alice@Alpha.test", "alice@alpha.TEST"));
