@@ -78,6 +78,20 @@ proto::address address_of(const std::string& text) {
   return proto::address{text.substr(0, at), at == std::string::npos ? "" : text.substr(at + 1)};
 }
 
+// Recorded messages are at most 1 024 octets ([V-7]), cut at a UTF-8 character boundary, so
+// that a status response stays within its frame.
+std::string bounded(const std::string& message) {
+  constexpr std::size_t max = 1024;
+  if (message.size() <= max) {
+    return message;
+  }
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return message.substr(0, cut);
+}
+
 std::string key_of(const proto::address& a) {
   return proto::to_lower(a.to_string());
 }
@@ -335,7 +349,7 @@ boost::asio::awaitable<error_code> sqlite_spool::record_notify(std::string msg, 
         return position.error();
       if (!*position)
         continue;  // not a recipient of this message in this domain
-      row_change change{outcome.event, outcome.code, outcome.message, false};
+      row_change change{outcome.event, outcome.code, bounded(outcome.message), false};
       if (outcome.event == rcpt_event::notify_accepted) {
         change.code.reset();
       }
@@ -412,7 +426,8 @@ boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std:
         return ec;
     }
     for (const auto& r : refused) {
-      if (auto ec = apply(r.rcpt, row_change{rcpt_event::ack_refused, r.code, r.message, false}))
+      if (auto ec =
+              apply(r.rcpt, row_change{rcpt_event::ack_refused, r.code, bounded(r.message), false}))
         return ec;
     }
     return {};

@@ -31,6 +31,8 @@ constexpr int max_failures_per_window = 10;
 constexpr auto failure_window = 15min;
 constexpr std::size_t max_tracked_keys = 100000;
 constexpr std::size_t status_page = 100;
+// Room for the recipients of a status response: a frame is at most 65 536 octets ([F-2]).
+constexpr std::size_t max_status_bytes = 60000;
 const std::string auth_refused = "authentication failed";
 
 // The user look-up and the KDF, run on the password pool. A plain coroutine whose parameters
@@ -286,27 +288,34 @@ awaitable<void> submit_handler::status(net::session& s, const std::string& user,
     }
     start = static_cast<std::size_t>(it - all.begin()) + 1;
   }
-  proto::status_response response;
-  response.re = request.id;
-  response.msg = r.msg;
-  const std::size_t end = std::min(all.size(), start + status_page);
-  for (std::size_t i = start; i < end; ++i) {
-    const auto& rec = all[i];
+  // at most 100 recipients, and no more than fit in one frame.
+  nlohmann::json list = nlohmann::json::array();
+  std::size_t bytes = 0;
+  std::size_t end = start;
+  for (; end < all.size() && end < start + status_page; ++end) {
+    const auto& rec = all[end];
+    proto::status_response one;
     proto::recipient_status st;
     st.rcpt = rec.rcpt;
     st.state = rec.state;
     st.at = static_cast<std::uint64_t>(rec.at);
     st.code = rec.code;
     st.message = rec.message;
-    if (rec.next_attempt && !is_final(rec.state) && rec.state != rcpt_state::notified) {
+    if (rec.next_attempt &&
+        (rec.state == rcpt_state::queued || rec.state == rcpt_state::deferred)) {
       st.next_attempt = static_cast<std::uint64_t>(*rec.next_attempt);
     }
-    response.recipients.push_back(std::move(st));
+    one.recipients.push_back(std::move(st));
+    nlohmann::json entry = proto::to_json(one)["recipients"][0];
+    const std::size_t size = entry.dump().size() + 1;
+    if (end > start && bytes + size > max_status_bytes) {
+      break;
+    }
+    bytes += size;
+    list.push_back(std::move(entry));
   }
-  nlohmann::json fields = proto::to_json(response);
-  fields.erase("op");
-  fields.erase("re");
-  fields["more"] = end < all.size();
+  nlohmann::json fields = {
+      {"msg", r.msg}, {"recipients", std::move(list)}, {"more", end < all.size()}};
   co_await s.send_ok(request.id, std::move(fields));
 }
 

@@ -189,6 +189,16 @@ TEST_F(Spool, NotifyOutcomesFollowTheLifecycle) {  // [L-2], [L-4]
   EXPECT_EQ(st[2].state, rcpt_state::queued);
 }
 
+TEST_F(Spool, RecordedMessagesAreBounded) {  // [V-7], so that status fits its frame
+  const auto msg = submit();
+  std::vector<notify_outcome> outcomes{{addr("bob@beta.test"), rcpt_event::notify_rejected,
+                                        proto::errc::policy, std::string(3000, 'x')}};
+  ASSERT_FALSE(run(spool_->record_notify(msg, "beta.test", outcomes, t0 + 1)));
+  auto st = status(msg);
+  ASSERT_TRUE(st[0].message);
+  EXPECT_EQ(st[0].message->size(), 1024u);
+}
+
 TEST_F(Spool, AckMovesNonFinalRecipientsAndIgnoresTheRest) {
   const auto msg = submit();
   notify(msg, "beta.test", "bob@beta.test", rcpt_event::notify_accepted, t0 + 1);
