@@ -1,5 +1,7 @@
 #include "proto/syntax.hpp"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include <openssl/crypto.h>
@@ -81,16 +83,21 @@ bool is_host_name(std::string_view text) noexcept {
   if (text.empty() || text.size() > 253)
     return false;
   std::size_t labels = 0;
+  std::string_view label;
   while (true) {
     const std::size_t dot = text.find('.');
-    if (!is_label(text.substr(0, dot)))
+    label = text.substr(0, dot);
+    if (!is_label(label))
       return false;
     ++labels;
     if (dot == std::string_view::npos)
       break;
     text.remove_prefix(dot + 1);
   }
-  return labels >= 2;
+  // [V-5]: an all-digit last label would let "192.0.2.1" pass for a name.
+  const bool all_digits =
+      std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return labels >= 2 && !all_digits;
 }
 
 bool is_atext(char c) noexcept {

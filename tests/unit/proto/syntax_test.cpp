@@ -102,6 +102,10 @@ TEST(Syntax, V5_HostName) {
   EXPECT_FALSE(is_host_name("alpha.test:4650"));
   EXPECT_FALSE(is_host_name("[127.0.0.1]"));
   EXPECT_FALSE(is_host_name(""));
+  EXPECT_FALSE(is_host_name("192.0.2.1"));  // all-digit last label: an address, not a name
+  EXPECT_FALSE(is_host_name("mx.123"));
+  EXPECT_TRUE(is_host_name("123.alpha.test"));  // digits are fine in other labels
+  EXPECT_TRUE(is_host_name("mx.t3st"));
   // 253 octets in all is the limit.
   std::string exact = std::string(61, 'a') + "." + std::string(63, 'b') + "." +
                       std::string(63, 'c') + "." + std::string(63, 'd');  // 253 octets
@@ -142,7 +146,8 @@ TEST(Syntax, V4_BadAddresses) {
 
 // [V-4]: address literals are not addresses.
 TEST(Syntax, V4_AddressLiteral) {
-  for (const char* literal : {"user@[192.0.2.1]", "user@[IPv6:2001:db8::1]", "user@[127.0.0.1]"}) {
+  for (const char* literal :
+       {"user@[192.0.2.1]", "user@[IPv6:2001:db8::1]", "user@[127.0.0.1]", "user@192.0.2.1"}) {
     auto a = parse_address(literal);
     EXPECT_TRUE(fails_with(a, codec_errc::bad_address, errc::bad_address)) << literal;
   }
