@@ -41,14 +41,16 @@ class wire_category_impl : public boost::system::error_category {
 
 std::string_view to_string(errc code) {
   for (const auto& [c, n] : names) {
-    if (c == code) return n;
+    if (c == code)
+      return n;
   }
   return "internal";
 }
 
 std::optional<errc> errc_from_string(std::string_view text) {
   for (const auto& [c, n] : names) {
-    if (n == text) return c;
+    if (n == text)
+      return c;
   }
   return std::nullopt;
 }
