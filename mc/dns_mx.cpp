@@ -47,7 +47,7 @@ int run_mx(const mx_args& args) {
   }
   std::optional<dns::mx_plan> plan;
   boost::asio::co_spawn(io, dns::plan_mx(*resolver, args.domain),
-                        [&plan](std::exception_ptr error, dns::mx_plan result) {
+                        [&plan](const std::exception_ptr& error, dns::mx_plan result) {
                           if (error) {
                             std::rethrow_exception(error);
                           }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -52,7 +53,7 @@ int run_spf(const spf_options& options) {
   boost::asio::co_spawn(
       io, spf::check_host(*resolver, spf::check_input{ip, options.sender, options.helo, ""}),
       [&](std::exception_ptr e, spf::evaluation evaluation) {
-        failure = e;
+        failure = std::move(e);
         result = std::move(evaluation);
       });
   io.run();

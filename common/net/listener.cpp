@@ -25,7 +25,7 @@ std::shared_ptr<listener> listener::create(boost::asio::any_io_executor executor
                                     std::move(credentials), std::move(handler), std::move(check));
 }
 
-listener::listener(boost::asio::any_io_executor executor, server_settings settings,
+listener::listener(const boost::asio::any_io_executor& executor, server_settings settings,
                    std::shared_ptr<tls::credentials> credentials, request_handler handler,
                    hello_check check)
     : io_(executor),

@@ -53,7 +53,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::size_t open_connections() const { return open_.load(); }
   tls::listener_kind kind() const { return credentials_->kind(); }
 
-  listener(boost::asio::any_io_executor executor, server_settings settings,
+  listener(const boost::asio::any_io_executor& executor, server_settings settings,
            std::shared_ptr<tls::credentials> credentials, request_handler handler,
            hello_check check);  // use create()
 

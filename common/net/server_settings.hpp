@@ -16,8 +16,8 @@ namespace im2k::net {
 
 using duration = std::chrono::steady_clock::duration;
 
-inline constexpr std::uint64_t default_max_message_size = 32 * 1024 * 1024;  // [H-9]
-inline constexpr std::uint64_t default_min_body_rate = 16 * 1024;            // octets/s, [T-9]
+inline constexpr std::uint64_t default_max_message_size = std::uint64_t{32} * 1024 * 1024;  // [H-9]
+inline constexpr std::uint64_t default_min_body_rate = std::uint64_t{16} * 1024;  // octets/s, [T-9]
 
 struct server_settings {
   std::string host;  // ours, sent in the hello response

@@ -362,7 +362,7 @@ class evaluator {
   }
 
   // A look-up that failed or found nothing: temperror, a void count, or no match.
-  term_outcome not_found(dns::status state, std::string head, int depth) {
+  term_outcome not_found(dns::status state, const std::string& head, int depth) {
     if (state == dns::status::temporary) {
       note(depth, head + " -> temperror");
       return term_outcome{false, result::temperror};

@@ -25,7 +25,7 @@ std::string openssl_errors() {
   return text.empty() ? "unknown OpenSSL error" : text;
 }
 
-context_result fail(std::string what) {
+context_result fail(const std::string& what) {
   return {nullptr, what + ": " + openssl_errors()};
 }
 
