@@ -96,6 +96,15 @@ store::sqlite_db open_database(const std::filesystem::path& state_dir) {
   std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
   store::sqlite_db db(database_path(state_dir));
+  // [K-7]: the database holds pull tokens; SQLite gives its -wal and -shm files the same mode.
+  std::filesystem::permissions(
+      database_path(state_dir),
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      std::filesystem::perm_options::replace, ec);
+  if (ec) {
+    throw std::runtime_error("cannot restrict " + database_path(state_dir).string() + ": " +
+                             ec.message());
+  }
   if (auto error = store::migrate(db, scripts)) {
     throw std::runtime_error("cannot prepare the database " + database_path(state_dir).string() +
                              ": " + error.message() + " (" + db.last_error_message() + ")");

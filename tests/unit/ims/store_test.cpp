@@ -226,5 +226,22 @@ TEST_F(store_test, recovery_removes_temporary_and_unreferenced_files) {
   EXPECT_EQ(run_awaitable(io_, store_->mailbox("bob@beta.test")).value().size(), 1u);
 }
 
+TEST_F(store_test, the_state_is_readable_by_the_server_only) {
+  using std::filesystem::perms;
+  const auto mode = [](const std::filesystem::path& p) {
+    return std::filesystem::status(p).permissions() & perms::all;
+  };
+  EXPECT_EQ(mode(state_dir()), perms::owner_all);
+  EXPECT_EQ(mode(database_path(state_dir())), perms::owner_read | perms::owner_write);
+  EXPECT_EQ(mode(store_->bodies_dir()), perms::owner_all);
+  ASSERT_FALSE(record(values(), {accepted("bob@beta.test")}));
+  ASSERT_TRUE(store_copy("data").has_value());
+  for (const auto& e : std::filesystem::directory_iterator(store_->bodies_dir())) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(mode(e.path()), perms::owner_read | perms::owner_write);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace im2k::ims
