@@ -52,11 +52,11 @@ struct domain_info {
 
 struct testbed_options {
   int net = 0;  // the second octet of every address; one per concurrently running test
-  std::vector<std::string> extra_domains;
+  std::vector<std::string> extra_domains{};
   std::string retry_initial = "1s";
   std::string retry_max = "2s";
-  std::vector<std::string> spf;       // "DOMAIN=RECORD" ("none": no TXT record)
-  std::vector<std::string> forwards;  // "ZONE=PORT": ZONE resolved by 127.0.0.1:PORT
+  std::vector<std::string> spf{};       // "DOMAIN=RECORD" ("none": no TXT record)
+  std::vector<std::string> forwards{};  // "ZONE=PORT": ZONE resolved by 127.0.0.1:PORT
 };
 
 class testbed {

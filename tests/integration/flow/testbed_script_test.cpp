@@ -1,0 +1,114 @@
+// deploy/testbed/testbed.sh itself (issue 7, item 1): state.json, up twice, kill/start, and
+// down leaving no process or listening socket behind.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/testbed.hpp"
+
+namespace im2k::test {
+namespace {
+
+const std::string script = std::string(IM2K_SOURCE_DIR) + "/deploy/testbed/testbed.sh";
+
+std::vector<int> pids_of(const nlohmann::json& state) {
+  std::vector<int> pids{state.at("dns").at("pid").get<int>()};
+  for (const auto& d : state.at("domains")) {
+    pids.push_back(d.at("oms").at("pid").get<int>());
+    pids.push_back(d.at("ims").at("pid").get<int>());
+  }
+  return pids;
+}
+
+bool alive(int pid) {
+  // A zombie (killed, not yet reaped by init) no longer runs.
+  const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) {
+    return false;
+  }
+  const auto paren = stat.rfind(") ");
+  return paren == std::string::npos || stat.substr(paren + 2, 1) != "Z";
+}
+
+std::string listeners_on(int net) {
+  const auto out = run_command({"ss", "-Hltnu"}).out;
+  std::string mine;
+  const std::string prefix = "127." + std::to_string(net) + ".";
+  std::size_t start = 0;
+  while (start < out.size()) {
+    auto end = out.find('\n', start);
+    if (end == std::string::npos) {
+      end = out.size();
+    }
+    const auto line = out.substr(start, end - start);
+    if (line.find(" " + prefix) != std::string::npos) {
+      mine += line + "\n";
+    }
+    start = end + 1;
+  }
+  return mine;
+}
+
+TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
+  const int net = 240;
+  std::vector<int> pids;
+  std::filesystem::path dir;
+  {
+    testbed bed({.net = net, .extra_domains = {"gamma.test"}});
+    dir = bed.dir() / "bed";
+    const auto& state = bed.state();
+    EXPECT_EQ(state.at("dns").at("server"), "127.240.0.53:5300");
+    ASSERT_EQ(state.at("domains").size(), 3u);
+    EXPECT_EQ(bed.domain("gamma.test").oms.address, "127.240.3.1");
+    EXPECT_EQ(bed.domain("beta.test").ims.address, "127.240.2.2");
+    EXPECT_TRUE(std::filesystem::exists(bed.crl()));
+    EXPECT_TRUE(std::filesystem::exists(bed.domain("alpha.test").oms.cert));
+    const auto& bob = bed.user("bob@beta.test");
+    EXPECT_EQ(
+        std::filesystem::status(bob.password_file).permissions() & std::filesystem::perms::all,
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    EXPECT_NE(read_file(bob.client_config).find("address = \"127.240.2.2:4651\""),
+              std::string::npos);
+    EXPECT_NO_THROW(bed.user("dave@gamma.test"));
+    pids = pids_of(state);
+    for (int pid : pids) {
+      EXPECT_TRUE(alive(pid)) << pid;
+    }
+
+    // A second up on the same directory fails and starts nothing.
+    const auto again = run_command({script, "up", dir.string(), "--net", std::to_string(net)});
+    EXPECT_NE(again.exit_status, 0);
+    EXPECT_NE(again.err.find("already running"), std::string::npos) << again.err;
+    const auto status = run_command({script, "status", dir.string()});
+    EXPECT_EQ(status.exit_status, 0) << status.out;
+
+    // kill and start: a new process, recorded in state.json.
+    const int old_pid = bed.state()["domains"][1]["ims"]["pid"].get<int>();
+    bed.kill("mx.beta.test");
+    EXPECT_FALSE(alive(old_pid));
+    EXPECT_TRUE(bed.state()["domains"][1]["ims"]["pid"].is_null());
+    EXPECT_FALSE(bed.running("mx.beta.test"));
+    bed.start("mx.beta.test");
+    EXPECT_TRUE(bed.running("mx.beta.test"));
+    pids.push_back(bed.state()["domains"][1]["ims"]["pid"].get<int>());
+  }
+  // The destructor ran `down`.
+  for (int pid : pids) {
+    EXPECT_FALSE(alive(pid)) << pid;
+  }
+  EXPECT_EQ(listeners_on(net), "");
+}
+
+TEST(TestbedScript, RefusesBadArguments) {
+  EXPECT_EQ(run_command({script, "up"}).exit_status, 2);
+  EXPECT_EQ(run_command({script, "frobnicate", "/nonexistent"}).exit_status, 1);
+  EXPECT_NE(run_command({script, "status", "/nonexistent/testbed"}).exit_status, 0);
+  EXPECT_EQ(run_command({script, "--help"}).exit_status, 0);
+}
+
+}  // namespace
+}  // namespace im2k::test
