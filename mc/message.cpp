@@ -115,7 +115,10 @@ outcome<std::string> encode_subject(std::string_view subject) {
     if (!out.empty()) {
       out += "\r\n ";
     }
-    out += "=?UTF-8?B?" + crypto::base64_encode(subject.substr(i, end - i)) + "?=";
+    // crypto::base64_encode leaves out the padding that RFC 2047's "B" encoding needs.
+    std::string encoded = crypto::base64_encode(subject.substr(i, end - i));
+    encoded.append((4 - encoded.size() % 4) % 4, '=');
+    out += "=?UTF-8?B?" + encoded + "?=";
     i = end;
   }
   return out;
