@@ -17,12 +17,12 @@ using boost::asio::awaitable;
 constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 }  // namespace
 
-std::shared_ptr<listener> listener::create(boost::asio::any_io_executor executor,
+std::shared_ptr<listener> listener::create(const boost::asio::any_io_executor& executor,
                                            server_settings settings,
                                            std::shared_ptr<tls::credentials> credentials,
                                            request_handler handler, hello_check check) {
-  return std::make_shared<listener>(std::move(executor), std::move(settings),
-                                    std::move(credentials), std::move(handler), std::move(check));
+  return std::make_shared<listener>(executor, std::move(settings), std::move(credentials),
+                                    std::move(handler), std::move(check));
 }
 
 listener::listener(const boost::asio::any_io_executor& executor, server_settings settings,

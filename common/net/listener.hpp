@@ -32,7 +32,7 @@ class listener : public std::enable_shared_from_this<listener> {
  public:
   // `credentials` must be a server side set; its kind is the listener's kind. `check` may be
   // empty.
-  static std::shared_ptr<listener> create(boost::asio::any_io_executor executor,
+  static std::shared_ptr<listener> create(const boost::asio::any_io_executor& executor,
                                           server_settings settings,
                                           std::shared_ptr<tls::credentials> credentials,
                                           request_handler handler, hello_check check = {});
