@@ -44,7 +44,15 @@ TEST(FlowDelivery, OneMessageToThreeUsersInTwoDomainsIsStoredOnceNotifiedAndPull
   EXPECT_EQ(copies_of(bed, "beta.test", msg, "carol@beta.test"), 1);
   EXPECT_EQ(copies_of(bed, "gamma.test", msg, "dave@gamma.test"), 1);
 
-  // Notified once and pulled once per recipient domain (from the daemons' JSON logs).
+  // Notified once and pulled once per recipient domain (from the daemons' JSON logs). A server
+  // may log an event just after the peer has acted on it (the IMS logs ack.sent once the OMS
+  // answered, the OMS logs notify.sent once the IMS answered): wait until both are there.
+  ASSERT_TRUE(wait_until([&] {
+    const auto sent = bed.events("oms.alpha.test");
+    return count_events(sent, "notify.sent", {{"msg", msg}}) >= 2 &&
+           count_events(bed.events("mx.beta.test"), "ack.sent", {{"msg", msg}}) >= 1 &&
+           count_events(bed.events("mx.gamma.test"), "ack.sent", {{"msg", msg}}) >= 1;
+  }));
   const auto oms = bed.events("oms.alpha.test");
   for (const std::string domain : {"beta.test", "gamma.test"}) {
     const field_match m{{"msg", msg}, {"rcpt_domain", domain}};
