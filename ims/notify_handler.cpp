@@ -96,7 +96,7 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
     recipient_result record{address, rcpt_state::accepted, std::nullopt, {}};
     if (!serves(rcpt.domain)) {
       record = {address, rcpt_state::rejected, proto::errc::domain_not_local,
-                "no mailboxes for " + rcpt.domain + " here"};
+                "no mailboxes for this domain here"};
     } else {
       auto exists = co_await records_.user_exists(address);
       if (!exists) {

@@ -38,8 +38,22 @@ std::int64_t now_seconds() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-// Acks are split so that each fits in a frame ([A-2], [R-8]).
-constexpr std::size_t max_ack_entries = 200;
+// Acks are split so that each fits in a frame ([A-2], [R-8]): 100 entries of at most 254 octets
+// of address and 200 of message stay well under 64 KiB.
+constexpr std::size_t max_ack_entries = 100;
+constexpr std::size_t max_ack_message = 200;
+
+// At most max_ack_message octets, never ending inside a UTF-8 sequence.
+std::string shorten(const std::string& text) {
+  if (text.size() <= max_ack_message) {
+    return text;
+  }
+  std::size_t end = max_ack_message;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;  // text[end] continues a sequence that starts before it
+  }
+  return text.substr(0, end);
+}
 
 // [T-1] makes every connection TLS 1.3; the client connection does not report the version.
 constexpr std::string_view tls_version = "TLSv1.3";
@@ -436,8 +450,8 @@ awaitable<void> puller::attempt(pull_job job) {
       if (outcomes[i].state == rcpt_state::stored) {
         ack.stored.push_back(*address);
       } else {
-        ack.refused.push_back(
-            {*address, outcomes[i].code.value_or(proto::errc::policy), outcomes[i].message});
+        ack.refused.push_back({*address, outcomes[i].code.value_or(proto::errc::policy),
+                               shorten(outcomes[i].message)});
       }
     }
     const std::size_t stored = ack.stored.size();

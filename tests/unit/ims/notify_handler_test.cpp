@@ -10,6 +10,7 @@
 #include "ims/schema.hpp"
 #include "ims/sqlite_store.hpp"
 #include "ims/users.hpp"
+#include "proto/frame.hpp"
 #include "proto/syntax.hpp"
 #include "tests/support/fake_resolver.hpp"
 #include "tests/support/run_awaitable.hpp"
@@ -206,6 +207,25 @@ TEST_F(notify_handler_test, a_far_expiry_is_clamped_to_thirty_days) {
   auto jobs = run_awaitable(io_, store_->due_pulls(now(), 10)).value();
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_LE(jobs[0].expires, now() + max_hold_seconds);
+}
+
+TEST_F(notify_handler_test, a_response_to_one_hundred_longest_recipients_fits_in_a_frame) {
+  // [N-9], [R-8]: 100 results of 254-octet addresses, each rejected with a message.
+  // 189 octets, not served here; with a 64-octet local part the address has 254.
+  const std::string domain =
+      std::string(61, 'd') + "." + std::string(61, 'd') + "." + std::string(60, 'd') + ".test";
+  std::vector<std::string> rcpts;
+  for (int i = 0; i < 100; ++i) {
+    std::string local = std::to_string(i) + std::string(64, 'u');
+    local.resize(254 - 1 - domain.size());
+    rcpts.push_back(local + "@" + domain);
+  }
+  auto o = handle(request(rcpts));
+  ASSERT_TRUE(std::holds_alternative<proto::notify_response>(o));
+  const auto& response = std::get<proto::notify_response>(o);
+  ASSERT_EQ(response.results.size(), 100u);
+  EXPECT_EQ(response.results[99].code, proto::errc::domain_not_local);
+  EXPECT_TRUE(proto::encode_frame(proto::to_json(response)).has_value());
 }
 
 }  // namespace
