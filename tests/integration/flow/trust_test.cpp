@@ -6,6 +6,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,11 @@ struct spf_case {
   int net;
   const char* record;  // %s: an address no server uses; "none": no record
 };
+
+// For test names and ctest's listing.
+void PrintTo(const spf_case& c, std::ostream* os) {
+  *os << c.name << " (" << c.record << ")";
+}
 
 class FlowSpf : public testing::TestWithParam<spf_case> {};
 
