@@ -146,6 +146,10 @@ outcome<settings> load_settings(const connection_options& o, service which) {
       file.clear();  // no file: flags only
     }
   }
+  if (!file.empty() && !exists(file)) {
+    // Everything else would only repeat that the file is missing.
+    return failure{code_config, false, file + ": no such settings file"};
+  }
   if (!file.empty()) {
     read_file(file, which, v, errors);
   }

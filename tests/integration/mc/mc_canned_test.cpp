@@ -350,6 +350,11 @@ TEST_F(McCanned, SettingsErrorsNameFileAndKey) {
   for (const auto& line : lines_of(r.err)) {
     EXPECT_THAT(line, StartsWith("im2k: config: "));
   }
+  const std::string missing = (dir_ / "missing.toml").string();
+  r = run_raw({im2k_binary, "status", "--config", missing, sent_msg});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_EQ(r.err, "im2k: config: " + missing + ": no such settings file\n");
+  EXPECT_TRUE(server_->requests().empty());
 }
 
 TEST_F(McCanned, FlagsOverrideTheFile) {

@@ -55,7 +55,8 @@ std::string wait_for_state(const testbed& bed, const std::string& user, const st
   while (std::chrono::steady_clock::now() < deadline) {
     auto r = im2k(bed, user, "status", {"--json", msg});
     if (r.exit_status == 0) {
-      for (const auto& item : json::parse(r.out).at("recipients")) {
+      const json document = json::parse(r.out);  // kept alive for the loop
+      for (const auto& item : document.at("recipients")) {
         if (item.at("rcpt") == rcpt) {
           state = item.at("state").get<std::string>();
         }
