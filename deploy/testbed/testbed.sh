@@ -522,7 +522,10 @@ cmd_up() {
       *) misuse "up: unknown option '$1'" ;;
     esac
   done
-  [[ $net =~ ^[0-9]+$ ]] && ((net <= 255)) || misuse "--net wants 0-255, not '$net'"
+  if ! [[ $net =~ ^[0-9]{1,3}$ ]] || ((10#$net > 255)); then
+    misuse "--net wants 0-255, not '$net'"
+  fi
+  net=$((10#$net))
   local d
   for d in "${domains[@]:2}"; do
     [[ $d =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$ ]] ||
@@ -535,7 +538,7 @@ cmd_up() {
     [[ $d != *\"* && $d != *\'* ]] || misuse "--spf: no quotes in the record"
   done
   for d in "${forwards[@]+"${forwards[@]}"}"; do
-    [[ $d =~ ^[a-z0-9.-]+\.=?[0-9]+$ || $d =~ ^[a-z0-9.-]+=[0-9]+$ ]] ||
+    [[ $d =~ ^[a-z0-9.-]+=[0-9]+$ ]] ||
       misuse "--forward wants ZONE=PORT, not '$d'"
   done
   [ -x "$bin_dir/im2k-oms" ] || die "no im2k-oms in $bin_dir (build it, or pass --bin-dir)"
