@@ -1,6 +1,10 @@
 // The real `im2k` binary against canned_server: every mail command, its human and --json
 // output, the server's refusals and their exit statuses, and what the client puts on the wire
 // (hello client, auth, [S-6] line ends, paging with `after`, [Q-3] and [M-2]).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -372,6 +376,42 @@ TEST_F(McCanned, FlagsOverrideTheFile) {
             (dir_ / "carol.password").string(), sent_msg});
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_THAT(r.err, HasSubstr("not-found"));
+}
+
+// A listening socket that never accepts: the kernel completes TCP connections, nobody speaks TLS.
+class silent_listener {
+ public:
+  silent_listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length) != 0) {
+      throw std::runtime_error("silent_listener: cannot listen");
+    }
+    port_ = ntohs(a.sin_port);
+  }
+  ~silent_listener() { ::close(fd_); }
+  silent_listener(const silent_listener&) = delete;
+  silent_listener& operator=(const silent_listener&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(McCanned, ASilentServerIsATemporaryFailureAfterTheDeadline) {
+  silent_listener silent;
+  auto r = im2k({"status", "--timeout", "1", "--address",
+                 "127.0.0.1:" + std::to_string(silent.port()), sent_msg});
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_status, 75);
+  EXPECT_THAT(r.err, HasSubstr("im2k: connection: cannot reach oms.alpha.test"));
+  EXPECT_THAT(r.err, HasSubstr("handshake"));
 }
 
 TEST_F(McCanned, TheDefaultSettingsFileIsUsed) {
