@@ -76,14 +76,16 @@ asio::awaitable<void> fake_oms::handle(net::session& s, net::incoming_request r)
     auto body = m.body;
     std::size_t offset = 0;
     nlohmann::json fields = {{"size", body.size()}, {"digest", m.digest}};
-    co_await s.send_ok_with_body(r.id, fields, body.size(),
-                                 [body, offset](std::span<char> buffer) mutable
-                                 -> asio::awaitable<boost::system::result<std::size_t>> {
-                                   auto n = std::min(buffer.size(), body.size() - offset);
-                                   std::copy_n(body.data() + offset, n, buffer.data());
-                                   offset += n;
-                                   co_return n;
-                                 });
+    // Named, not a temporary in the co_await expression: GCC 12 destroys those twice.
+    net::body_source source =
+        [body, offset](
+            std::span<char> buffer) mutable -> asio::awaitable<boost::system::result<std::size_t>> {
+      auto n = std::min(buffer.size(), body.size() - offset);
+      std::copy_n(body.data() + offset, n, buffer.data());
+      offset += n;
+      co_return n;
+    };
+    co_await s.send_ok_with_body(r.id, fields, body.size(), std::move(source));
     co_return;
   }
   if (op == "ack") {

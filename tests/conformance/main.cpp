@@ -14,6 +14,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "common/log/log.hpp"
 #include "tests/conformance/certificates.hpp"
 #include "tests/conformance/fake_ims.hpp"
 #include "tests/conformance/fake_oms.hpp"
@@ -38,6 +39,7 @@ struct options {
   std::string temperror_domain;
   std::string role = "all";
   std::string only;
+  std::string log_file;
   std::string spec = IM2K_SOURCE_DIR "/proto/SPEC.md";
   std::string pki = IM2K_SOURCE_DIR "/deploy/pki/pki.sh";
   std::string testbed_script = IM2K_SOURCE_DIR "/deploy/testbed/testbed.sh";
@@ -103,6 +105,9 @@ int run(const options& o) {
   if (o.role == "all" || o.role == "oms")
     for (auto& c : oms_cases())
       cases.push_back(std::move(c));
+  if (o.role == "all" || o.role == "oms")
+    for (auto& c : submit_cases())
+      cases.push_back(std::move(c));
   if (!o.only.empty())
     std::erase_if(cases,
                   [&](const test_case& c) { return c.name.find(o.only) == std::string::npos; });
@@ -156,6 +161,8 @@ int main(int argc, char** argv) {
                  "a domain whose SPF look-up fails temporarily");
   app.add_option("--role", o.role, "ims, oms or all")->check(CLI::IsMember({"ims", "oms", "all"}));
   app.add_option("--only", o.only, "run only cases whose name contains this");
+  app.add_option("--log", o.log_file,
+                 "write the suite's own server logs here (default: errors only, to stderr)");
   app.add_option("--spec", o.spec, "proto/SPEC.md");
   app.add_option("--pki", o.pki, "deploy/pki/pki.sh");
   app.add_option("--testbed-script", o.testbed_script, "deploy/testbed/testbed.sh");
@@ -163,6 +170,12 @@ int main(int argc, char** argv) {
   if (o.testbed.empty() && o.config.empty()) {
     std::cerr << "im2k-conform: give --testbed DIR or --config FILE\n";
     return 2;
+  }
+  // The fake servers log through common/log; their lines are not the report.
+  if (o.log_file.empty()) {
+    im2k::log::set_min_level(im2k::log::level::error);
+  } else {
+    im2k::log::log_to_file(o.log_file);
   }
   try {
     return run(o);

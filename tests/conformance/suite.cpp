@@ -29,6 +29,16 @@ dial_settings suite_context::to_ims(const cert_pair* cert) const {
   return s;
 }
 
+dial_settings suite_context::to_submit() const {
+  dial_settings s;
+  s.address = asio::ip::make_address(t.oms.address);
+  s.port = t.oms.submit_port;
+  s.server_name = t.oms.host;
+  s.alpn = "im2k-submit/1";
+  s.ca_file = t.ca_cert.string();
+  return s;
+}
+
 dial_settings suite_context::to_oms(const cert_pair* cert) const {
   dial_settings s;
   s.address = asio::ip::make_address(t.oms.address);

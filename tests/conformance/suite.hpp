@@ -40,6 +40,8 @@ struct suite_context {
 
   // Towards the IMS notify listener, from the suite's OMS address, presenting `cert`.
   dial_settings to_ims(const cert_pair* cert) const;
+  // Towards the OMS submit listener, as a user without a certificate.
+  dial_settings to_submit() const;
   // Towards the OMS pull listener, from the suite's MX address, presenting `cert`.
   dial_settings to_oms(const cert_pair* cert) const;
 
@@ -81,5 +83,6 @@ bool temporary_as_table(const nlohmann::json& error);
 
 std::vector<test_case> ims_cases();
 std::vector<test_case> oms_cases();
+std::vector<test_case> submit_cases();
 
 }  // namespace im2k::conform

@@ -64,21 +64,23 @@ asio::awaitable<user_reply> user_client::call(nlohmann::json request) {
 }
 
 asio::awaitable<user_reply> user_client::submit(const std::vector<std::string>& rcpt,
-                                                const std::string& message) {
+                                                const std::string& message, std::string from) {
   if (!connection_->usable())
     co_return user_reply{false, {}, "connection: closed"};
   auto text = std::make_shared<std::string>(message);
   auto offset = std::make_shared<std::size_t>(0);
-  nlohmann::json request = {{"op", "submit"}, {"from", user_}, {"rcpt", rcpt}};
-  auto sent = co_await connection_->send_with_body(
-      request, text->size(),
+  nlohmann::json request = {
+      {"op", "submit"}, {"from", from.empty() ? user_ : from}, {"rcpt", rcpt}};
+  // Named, not a temporary in the co_await expression: GCC 12 destroys those twice.
+  net::body_source source =
       [text,
        offset](std::span<char> buffer) -> asio::awaitable<boost::system::result<std::size_t>> {
-        auto n = std::min(buffer.size(), text->size() - *offset);
-        std::copy_n(text->data() + *offset, n, buffer.data());
-        *offset += n;
-        co_return n;
-      });
+    auto n = std::min(buffer.size(), text->size() - *offset);
+    std::copy_n(text->data() + *offset, n, buffer.data());
+    *offset += n;
+    co_return n;
+  };
+  auto sent = co_await connection_->send_with_body(request, text->size(), std::move(source));
   if (!sent)
     co_return user_reply{false, {}, "connection: " + sent.error().describe()};
   co_return from_result(co_await connection_->receive());

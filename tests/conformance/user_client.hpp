@@ -29,8 +29,9 @@ class user_client {
   static boost::asio::awaitable<std::unique_ptr<user_client>> open(
       boost::asio::any_io_executor executor, const target& t, std::string& error);
 
+  // From the user's own address unless `from` is given.
   boost::asio::awaitable<user_reply> submit(const std::vector<std::string>& rcpt,
-                                            const std::string& message);
+                                            const std::string& message, std::string from = {});
   boost::asio::awaitable<user_reply> call(nlohmann::json request);
   const std::string& user() const { return user_; }
 
