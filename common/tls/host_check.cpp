@@ -7,13 +7,7 @@
 namespace im2k::tls {
 
 bool is_host_name(std::string_view host) {
-  if (!proto::is_host_name(host)) {
-    return false;
-  }
-  // [V-5] allows "127.0.0.1"; OpenSSL 3's SSL_set1_host reads such a name as an IP address and
-  // would match IP subjectAltNames, and SNI carries no literals (RFC 6066 3).
-  const std::string_view last = host.substr(host.rfind('.') + 1);
-  return last.find_first_not_of("0123456789") != std::string_view::npos;
+  return proto::is_host_name(host);
 }
 
 unsigned int host_check_flags() {

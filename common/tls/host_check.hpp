@@ -18,10 +18,11 @@ namespace im2k::tls {
 // The X509_CHECK_FLAG_* every name check uses, in the handshake (SSL_set1_host) and after it.
 unsigned int host_check_flags();
 
-// A host name as the TLS layer accepts one (SNI, certificate name checks): proto::is_host_name
-// ([V-5], so no trailing dot, no leading dot, no wildcard: OpenSSL reads a reference name like
-// ".alpha.test" as "any subdomain", and a peer's claim must never widen the match), and in
-// addition a last label that is not all digits, so never an IPv4 literal.
+// A host name as the TLS layer accepts one (SNI, certificate name checks): exactly the wire rule
+// proto::is_host_name ([V-5]). That rule is what tls relies on: no leading dot or wildcard
+// (OpenSSL reads ".alpha.test" as "any subdomain"; a peer's claim must never widen the match)
+// and no all-digit last label (OpenSSL 3's SSL_set1_host takes "127.0.0.1" for an IP address and
+// would match IP subjectAltNames).
 bool is_host_name(std::string_view host);
 
 // none if `host` is a host name (see is_host_name) and is among the DNS subjectAltNames of `cert`
