@@ -4,52 +4,14 @@
 #include <utility>
 
 #include "common/config/config.hpp"
-#include "proto/syntax.hpp"
+#include "common/config/sections.hpp"
 
 namespace im2k::ims {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string quote(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
-}
-
-// An error in the format of common/config, for checks that no getter does.
-std::string key_error(const std::string& file, std::string_view key, std::string_view expected,
-                      std::string_view got) {
-  return file + ": key " + quote(key) + ": expected " + std::string(expected) + ", got " +
-         std::string(got);
-}
-
-tls::tls_settings read_tls(config::table t, const std::string& file,
-                           std::vector<std::string>& errors) {
-  tls::tls_settings s;
-  s.cert_file = t.path("cert", config::path_check::file).string();
-  s.key_file = t.path("key", config::path_check::file).string();
-  if (t.has("ca_file")) {  // optional: the system store when absent
-    s.ca_file = t.path("ca_file", config::path_check::file).string();
-  }
-  for (const auto& crl : t.string_list("crl_files", std::vector<std::string>{})) {
-    std::filesystem::path p(crl);
-    if (p.is_relative()) {
-      p = std::filesystem::path(file).parent_path() / p;
-    }
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(p, ec)) {
-      errors.push_back(key_error(file, "tls.crl_files", "paths of existing files", quote(crl)));
-    }
-    s.crl_files.push_back(p.lexically_normal().string());
-  }
-  s.crl = t.choice<tls::crl_mode>(
-      "crl", {{"require", tls::crl_mode::require}, {"off", tls::crl_mode::off}},
-      tls::crl_mode::require);
-  if (s.crl == tls::crl_mode::require && s.crl_files.empty() && t.present()) {
-    errors.push_back(
-        key_error(file, "tls.crl_files", "at least one CRL file when crl = \"require\"", "none"));
-  }
-  return s;
-}
+using config::key_error;
 
 config_outcome read(config::document doc, const std::string& file) {
   config_outcome out;
@@ -58,34 +20,11 @@ config_outcome read(config::document doc, const std::string& file) {
   c.file = file;
   auto root = doc.root();
 
-  c.host = proto::to_lower(root.string("host"));
-  if (!c.host.empty() && !proto::is_host_name(c.host)) {
-    extra.push_back(
-        key_error(file, "host", "a host name such as \"mx.example.org\"", quote(c.host)));
-  }
-  for (const auto& d : root.string_list("domains")) {
-    const std::string domain = proto::to_lower(d);
-    if (!proto::is_host_name(domain)) {
-      extra.push_back(key_error(file, "domains", "domain names such as \"example.org\"", quote(d)));
-    }
-    c.domains.push_back(domain);
-  }
-  if (c.domains.empty() && root.has("domains")) {
-    extra.push_back(key_error(file, "domains", "at least one domain", "an empty list"));
-  }
+  c.host = config::read_host(root, "mx.example.org", file, extra);
+  c.domains = config::read_domains(root, file, extra);
   c.state_dir = root.path("state_dir");
   c.max_message_size = root.size("max_message_size", 1, std::uint64_t{1} << 40, c.max_message_size);
-  if (root.has("bind_address")) {
-    const std::string text = root.string("bind_address");
-    boost::system::error_code ec;
-    auto address = boost::asio::ip::make_address(text, ec);
-    if (ec) {
-      extra.push_back(
-          key_error(file, "bind_address", "an IP address such as \"127.0.2.2\"", quote(text)));
-    } else {
-      c.bind_address = address;
-    }
-  }
+  c.bind_address = config::read_bind_address(root, "127.0.2.2", file, extra);
 
   c.notify_listen =
       root.subtable("notify").endpoint("listen", std::nullopt, config::port_zero::allowed);
@@ -102,23 +41,16 @@ config_outcome read(config::document doc, const std::string& file) {
                               std::to_string(c.pull.retry_max.count()) + "s"));
   }
 
-  c.tls = read_tls(root.subtable("tls"), file, extra);
+  c.tls = config::read_tls_section(root.subtable("tls"), file, extra);
   if (!root.subtable("tls").present()) {
     extra.push_back(file + ": table \"tls\": expected a [tls] table with cert and key, got none");
   }
 
-  c.dns_servers = root.subtable("dns").string_list("servers", std::vector<std::string>{});
+  c.dns_servers = config::read_dns_section(root.subtable("dns"));
 
-  auto log_table = root.subtable("log");
-  c.log_level = log_table.choice<log::level>("level",
-                                             {{"debug", log::level::debug},
-                                              {"info", log::level::info},
-                                              {"warn", log::level::warn},
-                                              {"error", log::level::error}},
-                                             log::level::info);
-  if (log_table.has("file")) {
-    c.log_file = log_table.path("file");
-  }
+  const auto logging = config::read_log_section(root.subtable("log"));
+  c.log_level = logging.level;
+  c.log_file = logging.file;
 
   out.errors = doc.finish();
   out.errors.insert(out.errors.end(), extra.begin(), extra.end());

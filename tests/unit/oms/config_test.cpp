@@ -132,6 +132,22 @@ TEST_F(OmsConfig, RequireModeNeedsACrl) {
   EXPECT_NE(out.errors[0].find("tls.crl_files"), std::string::npos) << out.errors[0];
 }
 
+TEST_F(OmsConfig, AbsentCaFileMeansTheSystemStore) {
+  std::string text = valid();
+  text.replace(text.find("ca_file = \"ca.pem\"\n"), 19, "");
+  auto out = parse(text);
+  ASSERT_TRUE(out.ok()) << out.errors.front();
+  EXPECT_TRUE(out.config.tls.ca_file.empty());
+}
+
+TEST_F(OmsConfig, MissingCaFileIsAnError) {
+  std::string text = valid();
+  text.replace(text.find("\"ca.pem\""), 8, "\"nowhere.pem\"");
+  auto out = parse(text);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_NE(out.errors[0].find("\"tls.ca_file\""), std::string::npos) << out.errors[0];
+}
+
 TEST_F(OmsConfig, SyntaxErrorIsReportedOnce) {
   auto out = parse("host = \n");
   ASSERT_EQ(out.errors.size(), 1u) << out.errors.back();
