@@ -2,7 +2,8 @@
 // TLS on 127.0.0.1, free ports) that answer from canned data, on their own thread. It records
 // what the client sent, so a test can check that the client speaks SPEC.md.
 //
-// Users: alice@alpha.test (password "alice-secret") and carol@alpha.test ("carol-secret").
+// Users: alice@alpha.test (password "alice-secret", or any client certificate of the test CA)
+// and carol@alpha.test ("carol-secret").
 // alice owns sent_msg (150 recipients, paged by 100, [Q-3]) and mailbox entries
 // mailbox_ids[0..2] (paged by 2, [M-2]); carol owns nothing. busy_msg is refused with the
 // temporary rate-limited.

@@ -52,6 +52,7 @@ class McCanned : public ::testing::Test {
     const std::string ca = pki_->ca_dir();
     pki_->run("issue " + ca + " oms --dns " + std::string(submit_host) + " --server");
     pki_->run("issue " + ca + " mx --dns " + std::string(mailbox_host) + " --server");
+    pki_->run("issue " + ca + " alice --dns alice.alpha.test --client");
     pki_->run("crl " + ca);
   }
 
@@ -179,6 +180,20 @@ TEST_F(McCanned, SendRefusesBadInputBeforeConnecting) {
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_TRUE(server_->requests().empty());
   EXPECT_TRUE(server_->submissions().empty());
+}
+
+TEST_F(McCanned, AClientCertificateReplacesThePassword) {
+  auto r = im2k(
+      {"status", "--cert", pki_->path("alice.pem"), "--key", pki_->path("alice.key"), sent_msg});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto requests = server_->requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests[0]["op"], "auth");
+  EXPECT_FALSE(requests[0].contains("password"));
+  // Half a certificate is a settings error.
+  r = im2k({"status", "--cert", pki_->path("alice.pem"), sent_msg});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, HasSubstr("needs both cert and key"));
 }
 
 TEST_F(McCanned, ThereIsNoPasswordFlag) {
