@@ -78,6 +78,19 @@ TEST(McTestbed, SendThenStatusUntilPulled) {
   auto r = im2k(bed, "alice@alpha.test", "status", {msg});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_THAT(r.out, ::testing::StartsWith("bob@beta.test  pulled"));
+  // Without `address`, the client resolves the server's name through [dns] servers and uses
+  // the well-known submit port.
+  const auto resolving = bed.dir() / "alice-resolving.toml";
+  std::ofstream(resolving) << "user = \"alice@alpha.test\"\n"
+                           << "password_file = \""
+                           << bed.user("alice@alpha.test").password_file.string() << "\"\n"
+                           << "ca_file = \"" << bed.ca_cert().string() << "\"\n"
+                           << "[dns]\nservers = [\"" << bed.dns_server() << "\"]\n"
+                           << "[submit]\nserver = \"oms.alpha.test\"\n";
+  r = run_command({im2k_binary, "status", "--config", resolving.string(), msg},
+                  {"HOME=" + bed.dir().string()}, 60s);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("bob@beta.test  pulled"));
   // Stored once, for bob.
   int copies = 0;
   for (const auto& c : stored_copies(bed.domain("beta.test").ims.state_dir)) {
