@@ -268,12 +268,12 @@ awaitable<void> puller::attempt(pull_job job) {
   auto opened = co_await net::client_connection::open(executor_, client);
   if (!opened) {
     const auto& failure = opened.error();
-    if (failure.tls != tls::failure::none) {
-      log::warn("tls.failure")
-          .kv("peer", job.host)
-          .kv("reason", failure.describe())
-          .kv("msg", key.msg);
-    }
+    // tls::client_handshake already logged the named TLS reason as "tls.failure"; this line
+    // ties the failed connection to the message.
+    log::warn("pull.connect_failed")
+        .kv("peer", job.host)
+        .kv("msg", key.msg)
+        .kv("detail", failure.describe());
     if (!failure.temporary()) {
       co_await drop(job, std::string(proto::to_string(failure.wire_code())),
                     "hello refused: " + failure.describe());

@@ -36,7 +36,7 @@
 namespace im2k::proto {
 
 // The most octets of a body held in memory at once ([F-11]).
-inline constexpr std::size_t body_chunk_size = 16 * 1024;
+inline constexpr std::size_t body_chunk_size = std::size_t{16} * 1024;
 
 struct frame_limits {
   // The max_message_size this side announced in hello ([F-6]); a larger body_len is refused
