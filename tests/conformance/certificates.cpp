@@ -51,6 +51,9 @@ boost::system::result<certificates, std::string> issue_certificates(const target
   c.expired = i.issue(ca, "conform-expired", oms, {"--not-before", "-2d", "--not-after", "-1d"});
   c.not_yet = i.issue(ca, "conform-not-yet", oms, {"--not-before", "+1d", "--not-after", "+2d"});
   c.server_only = i.issue(ca, "conform-server-only", oms, {"--server"});
+  c.wildcard = i.issue(ca, "conform-wildcard", "*." + t.suite_domain, {});
+  auto tld = t.suite_domain.substr(t.suite_domain.rfind('.') + 1);
+  c.tld_wildcard = i.issue(ca, "conform-tld-wildcard", "*." + tld, {});
   c.self_signed = i.issue(ca, "conform-self-signed", oms, {"--self-signed"});
   auto other = work / "other-ca";
   i.run({"init", other.string()});

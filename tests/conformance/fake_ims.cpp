@@ -66,7 +66,7 @@ asio::awaitable<void> fake_ims::handle(net::session& s, net::incoming_request r)
     co_await s.send_error(r.id, proto::errc::bad_request, "not on a notify listener");
     co_return;
   }
-  received_.push_back({s.peer().host, r.object});
+  received_.push_back({s.peer().host, s.peer().remote.address().to_string(), r.object});
   auto results = nlohmann::json::array();
   for (const auto& rcpt : r.object.value("rcpt", nlohmann::json::array()))
     results.push_back(nlohmann::json{{"rcpt", rcpt}, {"status", "accepted"}});

@@ -19,7 +19,8 @@
 namespace im2k::conform {
 
 struct received_notification {
-  std::string peer_host;  // proved by the certificate ([H-5])
+  std::string peer_host;       // proved by the certificate ([H-5])
+  std::string remote_address;  // the connection's source address
   nlohmann::json request;
 };
 

@@ -66,6 +66,8 @@ asio::awaitable<void> fake_oms::handle(net::session& s, net::incoming_request r)
   auto msg = o.value("msg", "");
   auto it = messages_.find(msg);
   if (op == "pull") {
+    if (it != messages_.end())
+      ++it->second.attempts;
     if (it == messages_.end() || it->second.token != o.value("token", "") ||
         it->second.rcpt_domain != o.value("rcpt_domain", "")) {
       co_await s.send_error(r.id, proto::errc::not_found, "no such message");

@@ -23,6 +23,7 @@ struct served_message {
   std::string token;
   std::string rcpt_domain;
   int pulls = 0;                     // pulls answered ok
+  int attempts = 0;                  // pull requests for this msg, answered or refused
   std::vector<nlohmann::json> acks;  // every ack request received
 };
 

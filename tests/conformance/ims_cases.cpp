@@ -228,6 +228,28 @@ asio::awaitable<outcome> hello_unknown_member(suite_context& c) {
   co_return pass("unknown members and client ignored");
 }
 
+asio::awaitable<outcome> hello_wildcard(suite_context& c) {
+  std::string why;
+  auto peer = co_await raw_peer::dial(c.executor, c.to_ims(&c.certs.wildcard), why);
+  if (!peer)
+    co_return fail(why);
+  auto r = co_await peer->hello(c.t.suite_oms_host());
+  if (!r.is_ok())
+    co_return fail("a certificate for *." + c.t.suite_domain + " as " + c.t.suite_oms_host() +
+                   ": hello answered " + r.describe());
+  co_return pass("*." + c.t.suite_domain + " names " + c.t.suite_oms_host());
+}
+
+asio::awaitable<outcome> hello_tld_wildcard(suite_context& c) {
+  co_return co_await hello_refused(c, c.to_ims(&c.certs.tld_wildcard),
+                                   hello_json(c.t.suite_oms_host()), "cert-name-mismatch");
+}
+
+asio::awaitable<outcome> hello_bad_host_syntax(suite_context& c) {
+  co_return co_await hello_refused(c, c.to_ims(&c.certs.suite_oms),
+                                   hello_json("oms.." + c.t.suite_domain), "bad-request");
+}
+
 // ---- TLS ------------------------------------------------------------------------------------
 
 asio::awaitable<outcome> tls_with(suite_context& c, const cert_pair* cert) {
@@ -383,6 +405,11 @@ asio::awaitable<outcome> request_pipelining(suite_context& c) {
                      r.object.value("re", json()).dump());
   }
   co_return pass("five pipelined requests answered in order");
+}
+
+asio::awaitable<outcome> request_auth_on_peer_listener(suite_context& c) {
+  json auth = {{"op", "auth"}, {"id", 2}, {"user", c.t.ims.user}, {"password", "x"}};
+  co_return co_await notify_refused(c, auth, "bad-request");
 }
 
 // ---- notify: whole refusals -----------------------------------------------------------------
@@ -650,6 +677,34 @@ asio::awaitable<outcome> refused_at_pull(suite_context& c, std::string from_head
   co_return pass("pulled, stored nothing, acked as refused with " + code);
 }
 
+asio::awaitable<outcome> pull_not_found_dropped(suite_context& c) {
+  std::string why;
+  auto peer = co_await c.notify_connection(why);
+  if (!peer)
+    co_return fail(why);
+  auto [msg, m] = c.new_message();
+  // The fake OMS knows another token, so it answers the pull not-found.
+  auto notified = m;
+  notified.token = proto::new_token();
+  std::vector<std::string> rcpt = {c.t.ims.user};
+  auto r = co_await peer->request(c.notify_request(1, msg, c.suite_sender(), rcpt, notified), 60s);
+  if (auto bad = bad_results(r, rcpt, {{"accepted", ""}}); !bad.empty())
+    co_return fail(bad);
+  const std::string id = msg;
+  auto* oms = &c.oms;
+  std::function<bool()> tried = [&] { return oms->find(id)->attempts > 0; };
+  if (!co_await eventually(tried, 60s))
+    co_return fail("accepted, but no pull within 60 s");
+  co_await pause(5s);
+  const auto* served = oms->find(id);
+  if (!served->acks.empty())
+    co_return fail("an ack after a not-found pull: " + served->acks.front().dump());
+  if (served->attempts != 1)
+    co_return fail("the pull was tried " + std::to_string(served->attempts) +
+                   " times; not-found is final");
+  co_return pass("not-found at pull: dropped, no ack, no retry");
+}
+
 asio::awaitable<outcome> pull_digest_mismatch(suite_context& c) {
   const std::string from;  // the suite sender
   co_return co_await refused_at_pull(c, from, true, "digest-mismatch");
@@ -675,6 +730,9 @@ std::vector<test_case> ims_cases() {
       {"ims.hello.source-address-not-host", {"N-3", "H-6", "N-2", "X-3"}, hello_source_address},
       {"ims.hello.second-hello", {"H-10"}, hello_second},
       {"ims.hello.unknown-members", {"F-8", "H-4"}, hello_unknown_member},
+      {"ims.hello.wildcard-certificate", {"C-6"}, hello_wildcard},
+      {"ims.hello.wildcard-one-label", {"C-6"}, hello_tld_wildcard},
+      {"ims.hello.bad-host-syntax", {"V-5", "H-2"}, hello_bad_host_syntax},
       {"ims.tls.no-client-certificate", {"C-1", "C-9"}, tls_no_certificate},
       {"ims.tls.unknown-ca", {"C-3", "C-4", "X-16"}, tls_unknown_ca},
       {"ims.tls.self-signed", {"C-4"}, tls_self_signed},
@@ -697,6 +755,7 @@ std::vector<test_case> ims_cases() {
       {"ims.frame.truncated", {"F-7"}, frame_truncated},
       {"ims.request.unknown-op", {"R-1", "R-2", "R-4", "E-1", "E-3"}, request_unknown_op},
       {"ims.request.pull-on-notify-listener", {"R-5"}, request_wrong_listener},
+      {"ims.request.auth-on-peer-listener", {"U-6", "R-5"}, request_auth_on_peer_listener},
       {"ims.request.pipelining", {"R-3"}, request_pipelining},
       {"ims.notify.bad-message-id", {"V-1", "N-1"}, notify_bad_msg},
       {"ims.notify.message-id-low-bits", {"V-1"}, notify_bad_msg_last_char},
@@ -720,6 +779,7 @@ std::vector<test_case> ims_cases() {
       {"ims.notify.domain-not-local", {"N-1"}, notify_domain_not_local},
       {"ims.notify.stamp-ignored", {"N-14", "X-11"}, notify_stamp_ignored},
       {"ims.notify.idempotent", {"N-12", "N-13", "X-15", "A-6"}, notify_idempotent},
+      {"ims.pull.not-found-dropped", {"P-14"}, pull_not_found_dropped},
       {"ims.pull.digest-mismatch", {"P-10", "X-6", "A-2"}, pull_digest_mismatch},
       {"ims.pull.from-not-sender-domain", {"P-11", "X-17"}, pull_from_not_aligned},
   };

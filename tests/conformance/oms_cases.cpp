@@ -91,6 +91,9 @@ asio::awaitable<outcome> notification_received(suite_context& c) {
     co_return fail("expires is not in the future");
   if (m->notification.peer_host != c.t.oms.host)
     co_return fail("hello host " + m->notification.peer_host + ", expected " + c.t.oms.host);
+  if (m->notification.remote_address != c.t.oms.address)
+    co_return fail("notified from " + m->notification.remote_address + ", not from " +
+                   c.t.oms.address + " (the address of " + c.t.oms.host + ")");
   co_return pass("msg " + m->msg + " notified to " + c.t.suite_mx_host() + " by " +
                  m->notification.peer_host + " with valid fields");
 }
@@ -328,7 +331,9 @@ asio::awaitable<outcome> pull_expired(suite_context&) {
 
 std::vector<test_case> oms_cases() {
   return {
-      {"oms.notify.fields", {"N-15", "V-1", "V-2", "V-3", "S-9", "S-10"}, notification_received},
+      {"oms.notify.fields",
+       {"T-8", "N-15", "V-1", "V-2", "V-3", "S-9", "S-10"},
+       notification_received},
       {"oms.pull.no-client-certificate", {"C-1"}, pull_no_certificate},
       {"oms.pull.cert-name-mismatch", {"H-5", "C-10"}, pull_cert_name_mismatch},
       {"oms.pull.not-an-mx-host", {"P-6", "X-8", "X-12"}, pull_not_mx},

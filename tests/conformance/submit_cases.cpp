@@ -104,7 +104,13 @@ asio::awaitable<outcome> submit_refused(suite_context& c, std::string rcpt, std:
     co_return fail("accepted (msg " + r.object.value("msg", "?") + "), expected " + code);
   if (r.code != code)
     co_return fail("refused with " + r.code + ", expected " + code);
-  co_return pass("refused with " + code);
+  // The refused body was read and discarded: the next request parses ([R-6]).
+  json status = {{"op", "status"}, {"msg", proto::new_message_id()}};
+  auto next = co_await u->call(status);
+  if (next.code != "not-found")
+    co_return fail("refused with " + code + ", but the next request answered " +
+                   (next.ok ? std::string("ok") : next.code));
+  co_return pass("refused with " + code + "; the connection goes on");
 }
 
 std::string suite_rcpt(const suite_context& c) {
@@ -139,6 +145,23 @@ asio::awaitable<outcome> two_from_fields(suite_context& c) {
   co_return co_await submit_refused(c, suite_rcpt(c), message, "", "bad-request");
 }
 
+asio::awaitable<outcome> second_auth(suite_context& c) {
+  std::string why;
+  auto* u = co_await c.user_session(why);
+  if (!u)
+    co_return fail(why);
+  json auth = {{"op", "auth"}, {"user", c.t.oms.user}, {"password", "conform-wrong"}};
+  auto r = co_await u->call(auth);
+  if (r.code != "bad-request")
+    co_return fail("a second auth answered " + (r.ok ? std::string("ok") : r.code));
+  json status = {{"op", "status"}, {"msg", proto::new_message_id()}};
+  auto next = co_await u->call(status);
+  if (next.code != "not-found")
+    co_return fail("after a second auth the identity is gone: status answered " +
+                   (next.ok ? std::string("ok") : next.code));
+  co_return pass("bad-request; the identity stays");
+}
+
 asio::awaitable<outcome> status_not_own(suite_context& c) {
   std::string why;
   auto* u = co_await c.user_session(why);
@@ -159,7 +182,8 @@ std::vector<test_case> submit_cases() {
       {"oms.submit.hello-without-certificate", {"H-7", "C-11"}, hello_with_client},
       {"oms.submit.request-before-auth", {"U-1"}, before_auth},
       {"oms.submit.auth-failures-alike", {"U-2", "U-3", "X-19"}, auth_failures_alike},
-      {"oms.submit.sender-not-owned", {"S-1", "S-2", "S-5"}, sender_not_owned},
+      {"oms.submit.second-auth", {"U-5"}, second_auth},
+      {"oms.submit.sender-not-owned", {"S-1", "S-2", "S-5", "R-6"}, sender_not_owned},
       {"oms.submit.address-literal", {"S-4", "D-5"}, address_literal},
       {"oms.submit.from-header-not-owned", {"S-7", "X-17"}, from_header_not_owned},
       {"oms.submit.bare-lf", {"S-6"}, bare_lf},
