@@ -54,6 +54,10 @@ boost::system::result<certificates, std::string> issue_certificates(const target
   c.wildcard = i.issue(ca, "conform-wildcard", "*." + t.suite_domain, {});
   auto tld = t.suite_domain.substr(t.suite_domain.rfind('.') + 1);
   c.tld_wildcard = i.issue(ca, "conform-tld-wildcard", "*." + tld, {});
+  c.revoked = i.issue(ca, "conform-revoked", oms, {});
+  i.run({"revoke", ca.string(), "conform-revoked"});
+  c.revoked_crl = (work / "revoked-crl.pem").string();
+  i.run({"crl", ca.string(), "--out", c.revoked_crl});
   c.self_signed = i.issue(ca, "conform-self-signed", oms, {"--self-signed"});
   auto other = work / "other-ca";
   i.run({"init", other.string()});

@@ -275,6 +275,22 @@ asio::awaitable<outcome> tls_wrong_usage(suite_context& c) {
   return tls_with(c, &c.certs.server_only);
 }
 
+asio::awaitable<outcome> tls_revoked(suite_context& c) {
+  if (!c.revocation_published)
+    co_return skip(
+        "needs a testbed: the suite publishes a CRL listing its certificate and "
+        "sends the IMS SIGHUP");
+  // The IMS reloads on SIGHUP asynchronously: allow it a few attempts.
+  outcome last;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    last = co_await tls_with(c, &c.certs.revoked);
+    if (last.result == verdict::pass)
+      co_return last;
+    co_await pause(1s);
+  }
+  co_return last;
+}
+
 asio::awaitable<outcome> tls_wrong_alpn(suite_context& c) {
   auto s = c.to_ims(&c.certs.suite_oms);
   s.alpn = "im2k-pull/1";
@@ -739,6 +755,7 @@ std::vector<test_case> ims_cases() {
       {"ims.tls.expired", {"C-5"}, tls_expired},
       {"ims.tls.not-yet-valid", {"C-5"}, tls_not_yet_valid},
       {"ims.tls.wrong-usage", {"C-7"}, tls_wrong_usage},
+      {"ims.tls.revoked", {"C-8"}, tls_revoked},
       {"ims.tls.wrong-alpn", {"T-5"}, tls_wrong_alpn},
       {"ims.tls.no-alpn", {"T-5"}, tls_no_alpn},
       {"ims.tls.tls-1.2", {"T-1", "T-2"}, tls_version_12},

@@ -6,6 +6,7 @@
 // One line per case, then "N passed, N failed[, N skipped]" and the SPEC requirement IDs no
 // case covers. Exit status: 0 if nothing failed, 1 if a case failed, 2 if the suite could not
 // start.
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -122,6 +123,19 @@ int run(const options& o) {
   if (!o.testbed.empty())
     takeover.emplace(o, t);
 
+  // Testbed only: the testbed CA's CRL is replaced by one that also lists the suite's revoked
+  // certificate (everything else unchanged), and the IMS reloads it (SIGHUP, tls credentials).
+  bool revocation_published = false;
+  if (takeover && t.ims_pid > 0) {
+    std::error_code ec;
+    auto staged = t.crl;
+    staged += ".conform";
+    fs::copy_file(certs->revoked_crl, staged, fs::copy_options::overwrite_existing, ec);
+    if (!ec)
+      fs::rename(staged, t.crl, ec);
+    revocation_published = !ec && ::kill(t.ims_pid, SIGHUP) == 0;
+  }
+
   asio::io_context io(1);
   fake_oms oms(io.get_executor(), t, certs->suite_oms.cert, certs->suite_oms.key);
   fake_ims ims(io.get_executor(), t, certs->suite_mx.cert, certs->suite_mx.key);
@@ -135,7 +149,7 @@ int run(const options& o) {
               << ": " << ec.message() << "\n";
     return 2;
   }
-  suite_context context{io.get_executor(), t, *certs, oms, ims, {}, {}, {}};
+  suite_context context{io.get_executor(), t, *certs, oms, ims, {}, {}, {}, revocation_published};
   std::vector<outcome> outcomes;
   asio::co_spawn(io, run_cases(context, cases, outcomes, oms, ims), [](std::exception_ptr e) {
     if (e)

@@ -37,6 +37,7 @@ struct suite_context {
   std::optional<std::uint64_t> ims_max_message_size;  // from the IMS's hello
   std::unique_ptr<user_client> user;                  // opened by the first OMS-role case
   std::optional<oms_message> delivered;               // the first message, once notified
+  bool revocation_published = false;  // the IMS was given certs.revoked_crl ([C-8] case)
 
   // Towards the IMS notify listener, from the suite's OMS address, presenting `cert`.
   dial_settings to_ims(const cert_pair* cert) const;

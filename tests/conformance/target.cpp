@@ -67,6 +67,8 @@ boost::system::result<target, std::string> target_from_testbed(const std::filesy
     t.pull_port = t.oms.port;
     t.notify_port = t.ims.port;
     t.foreign_domain = oms_domain;
+    const auto& pid = ims->at("ims").at("pid");
+    t.ims_pid = pid.is_number_integer() ? pid.get<int>() : 0;
     return t;
   } catch (const nlohmann::json::exception& e) {
     return std::string("state.json: ") + e.what();

@@ -45,6 +45,9 @@ struct target {
   // A domain that publishes SPF designating another address (not the suite's).
   std::string foreign_domain;
 
+  // Testbed only: the IMS's pid, so that a new CRL can be published to it (SIGHUP, [C-8]).
+  int ims_pid = 0;
+
   std::string suite_oms_host() const { return "oms." + suite_domain; }
   std::string suite_mx_host() const { return "mx." + suite_domain; }
 };
