@@ -2,6 +2,9 @@
 
 #include "proto/fields.hpp"
 
+#include <set>
+#include <string>
+
 namespace im2k::proto {
 
 using namespace fields;
@@ -39,6 +42,19 @@ result<ack_request> parse_ack_request(const json& object) {
     if (!message)
       return message.error();
     r.refused.push_back({std::move(*rcpt), *code, message->value_or("")});
+  }
+  // an address appears at most once in one ack, in one list or across both, so that an
+  // ack can never say both "stored" and "refused" for the same recipient.
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < stored->size(); ++i) {
+    if (!seen.insert(to_lower((*stored)[i].to_string())).second)
+      return codec_failure(codec_errc::duplicate_value, join("stored", i),
+                           (*stored)[i].to_string());
+  }
+  for (std::size_t i = 0; i < r.refused.size(); ++i) {
+    if (!seen.insert(to_lower(r.refused[i].rcpt.to_string())).second)
+      return codec_failure(codec_errc::duplicate_value, join("refused", i) + ".rcpt",
+                           r.refused[i].rcpt.to_string());
   }
   r.id = *id;
   r.msg = std::move(*msg);

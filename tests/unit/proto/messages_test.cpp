@@ -328,6 +328,35 @@ TEST(Request, AckFields) {
   EXPECT_TRUE(fails_with(parse_request(j), codec_errc::missing_field, errc::bad_request));
 }
 
+// an address appears at most once in an ack, in one list or across both.
+TEST(Request, AckAddressAtMostOnce) {
+  json j = {{"op", "ack"},
+            {"id", 5},
+            {"msg", id_a},
+            {"rcpt_domain", "beta.test"},
+            {"stored", {"bob@beta.test", "carol@beta.test"}},
+            {"refused", {{{"rcpt", "dave@beta.test"}, {"code", "policy"}}}}};
+  ASSERT_TRUE(parse_request(j));
+
+  j["stored"] = {"bob@beta.test", "Bob@Beta.test"};  // twice in stored, case aside
+  auto r = parse_request(j);
+  EXPECT_TRUE(fails_with(r, codec_errc::duplicate_value, errc::bad_request));
+  EXPECT_EQ(field_of(r), "stored[1]");
+
+  j["stored"] = {"bob@beta.test"};  // stored and refused
+  j["refused"] = {{{"rcpt", "bob@beta.test"}, {"code", "policy"}}};
+  r = parse_request(j);
+  EXPECT_TRUE(fails_with(r, codec_errc::duplicate_value, errc::bad_request));
+  EXPECT_EQ(field_of(r), "refused[0].rcpt");
+
+  j["stored"] = json::array();  // twice in refused
+  j["refused"] = {{{"rcpt", "bob@beta.test"}, {"code", "policy"}},
+                  {{"rcpt", "bob@beta.test"}, {"code", "unknown-recipient"}}};
+  r = parse_request(j);
+  EXPECT_TRUE(fails_with(r, codec_errc::duplicate_value, errc::bad_request));
+  EXPECT_EQ(field_of(r), "refused[1].rcpt");
+}
+
 // [S-4], [V-4]: submit: body_len >= 1; auth: password optional (SPEC "submit", "auth").
 TEST(Request, SubmitAndAuthFields) {
   json j = {{"op", "submit"},
