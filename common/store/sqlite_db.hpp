@@ -83,6 +83,22 @@ class statement {
   [[nodiscard]] boost::system::result<bool> step();
   // Steps until done, ignoring rows: for INSERT, UPDATE, DELETE.
   [[nodiscard]] boost::system::error_code run();
+  // Steps until done, calling on_row(*this) for each row in order; returns the first step error
+  // (rows already visited stay visited). In a coroutine, call it as a plain statement, never
+  // inside a co_await expression (GCC 12 miscompiles temporaries there).
+  template <class F>
+  [[nodiscard]] boost::system::error_code for_each_row(F&& on_row) {
+    for (;;) {
+      auto row = step();
+      if (!row) {
+        return row.error();
+      }
+      if (!*row) {
+        return {};
+      }
+      on_row(*this);
+    }
+  }
 
   int column_count() const;
   bool column_is_null(int index) const;

@@ -1,6 +1,8 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -106,6 +108,59 @@ TEST(SqliteDb, ErrorsAreValuesWithSqliteCodes) {
   auto range = insert->bind_text(1, "b").bind_text(7, "c").run();
   EXPECT_EQ(range, make_sqlite_error(SQLITE_RANGE));
   EXPECT_EQ(count_rows(db, "u"), 1);
+}
+
+TEST(SqliteDb, ForEachRowVisitsRowsInOrder) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  ASSERT_FALSE(
+      db.exec("CREATE TABLE t(i INTEGER, s TEXT);"
+              "INSERT INTO t VALUES (2, 'b'), (1, 'a'), (3, 'c')"));
+  auto stmt = db.prepare("SELECT i, s FROM t ORDER BY i");
+  ASSERT_TRUE(stmt);
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  auto ec = stmt->for_each_row(
+      [&](statement& s) { rows.emplace_back(s.column_int(0), s.column_text(1)); });
+  EXPECT_FALSE(ec) << ec.message();
+  std::vector<std::pair<std::int64_t, std::string>> want{{1, "a"}, {2, "b"}, {3, "c"}};
+  EXPECT_EQ(rows, want);
+}
+
+TEST(SqliteDb, ForEachRowOnAnEmptyResultCallsNothing) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  ASSERT_FALSE(db.exec("CREATE TABLE t(i INTEGER)"));
+  auto stmt = db.prepare("SELECT i FROM t");
+  ASSERT_TRUE(stmt);
+  int calls = 0;
+  EXPECT_FALSE(stmt->for_each_row([&](statement&) { ++calls; }));
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(SqliteDb, ForEachRowReturnsTheFirstStepError) {
+  test_store::scratch_dir dir;
+  sqlite_db db(dir.path() / "x.db");
+  ASSERT_FALSE(
+      db.exec("CREATE TABLE t(i INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3)"));
+  // abs() of the smallest integer fails when row 3 is stepped (it depends on i, so it is not
+  // evaluated once up front; no ORDER BY, whose sorter would evaluate every row first), so rows 1
+  // and 2 come before the error.
+  auto stmt = db.prepare(
+      "SELECT CASE WHEN i < 3 THEN i ELSE abs(i - i - 9223372036854775807 - 1) END FROM t");
+  ASSERT_TRUE(stmt);
+  std::vector<std::int64_t> seen;
+  auto ec = stmt->for_each_row([&](statement& s) { seen.push_back(s.column_int(0)); });
+  EXPECT_TRUE(ec);
+  EXPECT_EQ(ec.category(), sqlite_category());
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2}));
+
+  // A failed bind surfaces before any row.
+  auto bad_bind = db.prepare("SELECT i FROM t WHERE i > ?1");
+  ASSERT_TRUE(bad_bind);
+  bad_bind->bind_int(7, 0);
+  int calls = 0;
+  EXPECT_EQ(bad_bind->for_each_row([&](statement&) { ++calls; }), make_sqlite_error(SQLITE_RANGE));
+  EXPECT_EQ(calls, 0);
 }
 
 TEST(SqliteDb, TransactionRollsBackUnlessCommitted) {
