@@ -251,26 +251,21 @@ awaitable<result<std::vector<pull_job>>> sqlite_store::due_pulls(std::int64_t no
   }
   stmt->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
   std::vector<pull_job> jobs;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) {
-      co_return row.error();
-    }
-    if (!*row) {
-      break;
-    }
-    pull_job j;
-    j.key = {stmt->column_text(0), stmt->column_text(1), stmt->column_text(2)};
-    j.host = stmt->column_text(3);
-    j.sender = stmt->column_text(4);
-    j.size = static_cast<std::uint64_t>(stmt->column_int(5));
-    j.digest = stmt->column_text(6);
-    j.token = stmt->column_text(7);
-    j.expires = stmt->column_int(8);
-    j.state = pull_state_from_string(stmt->column_text(9)).value_or(pull_state::done);
-    j.attempts = stmt->column_int(10);
-    j.next_attempt = stmt->column_int(11);
-    jobs.push_back(std::move(j));
+  if (auto ec = stmt->for_each_row([&](auto&) {
+        pull_job j;
+        j.key = {stmt->column_text(0), stmt->column_text(1), stmt->column_text(2)};
+        j.host = stmt->column_text(3);
+        j.sender = stmt->column_text(4);
+        j.size = static_cast<std::uint64_t>(stmt->column_int(5));
+        j.digest = stmt->column_text(6);
+        j.token = stmt->column_text(7);
+        j.expires = stmt->column_int(8);
+        j.state = pull_state_from_string(stmt->column_text(9)).value_or(pull_state::done);
+        j.attempts = stmt->column_int(10);
+        j.next_attempt = stmt->column_int(11);
+        jobs.push_back(std::move(j));
+      })) {
+    co_return ec;
   }
   co_return jobs;
 }
@@ -299,15 +294,8 @@ awaitable<result<std::vector<recipient_result>>> sqlite_store::recipients(pull_k
     co_return stmt.error();
   }
   std::vector<recipient_result> out;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) {
-      co_return row.error();
-    }
-    if (!*row) {
-      break;
-    }
-    out.push_back(read_result(*stmt, 0));
+  if (auto ec = stmt->for_each_row([&](auto&) { out.push_back(read_result(*stmt, 0)); })) {
+    co_return ec;
   }
   co_return out;
 }
@@ -339,16 +327,11 @@ awaitable<result<delivery>> sqlite_store::store_body(pull_key key, store::durabl
       bool is_user;
     };
     std::vector<row_values> rows;
-    for (;;) {
-      auto row = waiting->step();
-      if (!row) {
-        return row.error();
-      }
-      if (!*row) {
-        break;
-      }
-      rows.push_back({waiting->column_text(0), waiting->column_text(1), waiting->column_int(2),
-                      waiting->column_int(3) != 0});
+    if (auto ec = waiting->for_each_row([&](auto&) {
+          rows.push_back({waiting->column_text(0), waiting->column_text(1), waiting->column_int(2),
+                          waiting->column_int(3) != 0});
+        })) {
+      return ec;
     }
     bool any_stored = false;
     for (const auto& r : rows) {
@@ -560,18 +543,13 @@ awaitable<result<std::vector<mailbox_entry>>> sqlite_store::mailbox(std::string 
   }
   stmt->bind_text(1, proto::to_lower(user));
   std::vector<mailbox_entry> out;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) {
-      co_return row.error();
-    }
-    if (!*row) {
-      break;
-    }
-    out.push_back({stmt->column_text(0), stmt->column_text(1), stmt->column_text(2),
-                   stmt->column_text(3), stmt->column_text(4),
-                   static_cast<std::uint64_t>(stmt->column_int(5)), stmt->column_int(6),
-                   stmt->column_text(7)});
+  if (auto ec = stmt->for_each_row([&](auto&) {
+        out.push_back({stmt->column_text(0), stmt->column_text(1), stmt->column_text(2),
+                       stmt->column_text(3), stmt->column_text(4),
+                       static_cast<std::uint64_t>(stmt->column_int(5)), stmt->column_int(6),
+                       stmt->column_text(7)});
+      })) {
+    co_return ec;
   }
   co_return out;
 }
@@ -600,15 +578,9 @@ result<recovery_report> sqlite_store::recover(std::int64_t now) {
       return unreferenced.error();
     }
     std::vector<std::string> names;
-    for (;;) {
-      auto row = unreferenced->step();
-      if (!row) {
-        return row.error();
-      }
-      if (!*row) {
-        break;
-      }
-      names.push_back(unreferenced->column_text(0));
+    if (auto ec = unreferenced->for_each_row(
+            [&](auto&) { names.push_back(unreferenced->column_text(0)); })) {
+      return ec;
     }
     auto remove_row = db.prepare("DELETE FROM bodies WHERE name = ?1");
     if (!remove_row) {
@@ -624,15 +596,8 @@ result<recovery_report> sqlite_store::recover(std::int64_t now) {
     if (!all) {
       return all.error();
     }
-    for (;;) {
-      auto row = all->step();
-      if (!row) {
-        return row.error();
-      }
-      if (!*row) {
-        break;
-      }
-      referenced.insert(all->column_text(0));
+    if (auto ec = all->for_each_row([&](auto&) { referenced.insert(all->column_text(0)); })) {
+      return ec;
     }
   }
   for (const auto& name : referenced) {

@@ -269,13 +269,9 @@ boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(u
     co_return groups.error();
   groups->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
   std::vector<std::pair<std::string, std::string>> keys;
-  for (;;) {
-    auto row = groups->step();
-    if (!row)
-      co_return row.error();
-    if (!*row)
-      break;
-    keys.emplace_back(groups->column_text(0), groups->column_text(1));
+  if (auto ec = groups->for_each_row(
+          [&](auto&) { keys.emplace_back(groups->column_text(0), groups->column_text(1)); })) {
+    co_return ec;
   }
   for (auto& [msg, domain] : keys) {
     auto head = reader_.prepare(
@@ -303,13 +299,9 @@ boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(u
     if (!rcpts)
       co_return rcpts.error();
     rcpts->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
-    for (;;) {
-      auto row = rcpts->step();
-      if (!row)
-        co_return row.error();
-      if (!*row)
-        break;
-      job.rcpt.push_back(address_of(rcpts->column_text(0)));
+    if (auto ec = rcpts->for_each_row(
+            [&](auto&) { job.rcpt.push_back(address_of(rcpts->column_text(0))); })) {
+      co_return ec;
     }
     if (!job.rcpt.empty()) {
       jobs.push_back(std::move(job));
@@ -385,13 +377,9 @@ boost::asio::awaitable<result<std::optional<pull_target>>> sqlite_spool::find_pu
   if (!states)
     co_return states.error();
   states->bind_text(1, msg).bind_text(2, domain);
-  for (;;) {
-    auto row = states->step();
-    if (!row)
-      co_return row.error();
-    if (!*row)
-      break;
-    target.states.push_back(state_of(states->column_text(0)));
+  if (auto ec = states->for_each_row(
+          [&](auto&) { target.states.push_back(state_of(states->column_text(0))); })) {
+    co_return ec;
   }
   co_return std::optional<pull_target>{std::move(target)};
 }
@@ -453,25 +441,22 @@ boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>> sql
     co_return q.error();
   q->bind_text(1, msg);
   std::vector<recipient_record> records;
-  for (;;) {
-    auto row = q->step();
-    if (!row)
-      co_return row.error();
-    if (!*row)
-      break;
-    recipient_record r;
-    r.rcpt = address_of(q->column_text(0));
-    r.state = state_of(q->column_text(1));
-    r.at = q->column_int(2);
-    if (!q->column_is_null(3)) {
-      r.code = proto::errc_from_string(q->column_text(3)).value_or(proto::errc::internal);
-      r.message = q->column_text(4);
-    }
-    r.attempts = static_cast<int>(q->column_int(5));
-    if (!q->column_is_null(6)) {
-      r.next_attempt = q->column_int(6);
-    }
-    records.push_back(std::move(r));
+  if (auto ec = q->for_each_row([&](auto&) {
+        recipient_record r;
+        r.rcpt = address_of(q->column_text(0));
+        r.state = state_of(q->column_text(1));
+        r.at = q->column_int(2);
+        if (!q->column_is_null(3)) {
+          r.code = proto::errc_from_string(q->column_text(3)).value_or(proto::errc::internal);
+          r.message = q->column_text(4);
+        }
+        r.attempts = static_cast<int>(q->column_int(5));
+        if (!q->column_is_null(6)) {
+          r.next_attempt = q->column_int(6);
+        }
+        records.push_back(std::move(r));
+      })) {
+    co_return ec;
   }
   co_return out{std::move(records)};
 }
@@ -500,13 +485,10 @@ boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>> sqlit
       return q.error();
     q->bind_text(1, msg);
     std::vector<std::tuple<std::int64_t, std::string, bool>> rows;
-    for (;;) {
-      auto row = q->step();
-      if (!row)
-        return row.error();
-      if (!*row)
-        break;
-      rows.emplace_back(q->column_int(0), q->column_text(1), q->column_int(2) != 0);
+    if (auto ec = q->for_each_row([&](auto&) {
+          rows.emplace_back(q->column_int(0), q->column_text(1), q->column_int(2) != 0);
+        })) {
+      return ec;
     }
     auto no_retry = [](int) { return unix_time{0}; };
     for (const auto& [position, rcpt, served] : rows) {
@@ -540,13 +522,9 @@ boost::asio::awaitable<result<std::size_t>> sqlite_spool::expire(unix_time now) 
       return q.error();
     q->bind_int(1, now);
     std::vector<std::pair<std::string, std::int64_t>> rows;
-    for (;;) {
-      auto row = q->step();
-      if (!row)
-        return row.error();
-      if (!*row)
-        break;
-      rows.emplace_back(q->column_text(0), q->column_int(1));
+    if (auto ec = q->for_each_row(
+            [&](auto&) { rows.emplace_back(q->column_text(0), q->column_int(1)); })) {
+      return ec;
     }
     auto no_retry = [](int) { return unix_time{0}; };
     for (const auto& [msg, position] : rows) {
@@ -578,13 +556,8 @@ boost::asio::awaitable<result<std::vector<std::string>>> sqlite_spool::purge(uni
     if (!q)
       return q.error();
     q->bind_int(1, before);
-    for (;;) {
-      auto row = q->step();
-      if (!row)
-        return row.error();
-      if (!*row)
-        break;
-      removed.push_back(q->column_text(0));
+    if (auto ec = q->for_each_row([&](auto&) { removed.push_back(q->column_text(0)); })) {
+      return ec;
     }
     for (const auto& msg : removed) {
       auto del = db.prepare("DELETE FROM messages WHERE msg = ?1");
@@ -619,13 +592,8 @@ boost::asio::awaitable<result<recovery_report>> sqlite_spool::recover() {
   auto q = reader_.prepare("SELECT msg FROM messages");
   if (!q)
     co_return q.error();
-  for (;;) {
-    auto row = q->step();
-    if (!row)
-      co_return row.error();
-    if (!*row)
-      break;
-    known.insert(q->column_text(0));
+  if (auto ec = q->for_each_row([&](auto&) { known.insert(q->column_text(0)); })) {
+    co_return ec;
   }
   std::vector<std::filesystem::path> orphans;
   std::error_code fs_error;
