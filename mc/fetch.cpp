@@ -119,11 +119,7 @@ awaitable<int> run_fetch(std::shared_ptr<fetch_args> a) {
   if (!proto::is_message_id(a->id)) {
     co_return report({code_usage, false, "not a mailbox message id: " + a->id}, json);
   }
-  auto s = load_settings(a->connection, service::mailbox);
-  if (!s) {
-    co_return report(s.error(), json);
-  }
-  auto client = co_await user_client::open(*s, service::mailbox);
+  auto client = co_await user_client::connect(a->connection, service::mailbox);
   if (!client) {
     co_return report(client.error(), json);
   }

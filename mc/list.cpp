@@ -28,11 +28,7 @@ struct list_args {
 
 awaitable<int> run_list(std::shared_ptr<list_args> a) {
   const bool json = a->connection.json;
-  auto s = load_settings(a->connection, service::mailbox);
-  if (!s) {
-    co_return report(s.error(), json);
-  }
-  auto client = co_await user_client::open(*s, service::mailbox);
+  auto client = co_await user_client::connect(a->connection, service::mailbox);
   if (!client) {
     co_return report(client.error(), json);
   }

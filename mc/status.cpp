@@ -83,11 +83,7 @@ awaitable<int> run_status(std::shared_ptr<status_args> a) {
   if (!proto::is_message_id(a->msg)) {
     co_return report({code_usage, false, "not a message id: " + a->msg}, json);
   }
-  auto s = load_settings(a->connection, service::submit);
-  if (!s) {
-    co_return report(s.error(), json);
-  }
-  auto client = co_await user_client::open(*s, service::submit);
+  auto client = co_await user_client::connect(a->connection, service::submit);
   if (!client) {
     co_return report(client.error(), json);
   }

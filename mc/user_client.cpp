@@ -54,6 +54,16 @@ awaitable<outcome<std::vector<boost::asio::ip::address>>> addresses_of(const set
 
 }  // namespace
 
+awaitable<outcome<std::unique_ptr<user_client>>> user_client::connect(
+    const connection_options& options, service which) {
+  auto s = load_settings(options, which);
+  if (!s) {
+    co_return s.error();
+  }
+  auto client = co_await open(*s, which);
+  co_return client;
+}
+
 awaitable<outcome<std::unique_ptr<user_client>>> user_client::open(const settings& s,
                                                                    service which) {
   auto addresses = co_await addresses_of(s);

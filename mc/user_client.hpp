@@ -23,6 +23,9 @@ class user_client {
   // Connects and authenticates; a refused auth is the server's failure (not-authenticated).
   static boost::asio::awaitable<outcome<std::unique_ptr<user_client>>> open(const settings& s,
                                                                             service which);
+  // The same, with the settings loaded from the command line and the settings file first.
+  static boost::asio::awaitable<outcome<std::unique_ptr<user_client>>> connect(
+      const connection_options& options, service which);
 
   // The largest body the server accepts ([H-9]).
   std::uint64_t max_message_size() const { return connection_->server_hello().max_message_size; }
