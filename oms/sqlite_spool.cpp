@@ -273,12 +273,19 @@ boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(u
           [&](auto&) { keys.emplace_back(groups->column_text(0), groups->column_text(1)); })) {
     co_return ec;
   }
+  // Prepared once and reset per key: a round can cover up to `limit` keys.
+  auto head = reader_.prepare(
+      "SELECT m.sender, m.size, m.digest, m.expires, d.token FROM messages m "
+      "JOIN domains d ON d.msg = m.msg WHERE m.msg = ?1 AND d.domain = ?2");
+  if (!head)
+    co_return head.error();
+  auto rcpts = reader_.prepare(
+      "SELECT rcpt FROM recipients WHERE msg = ?1 AND domain = ?2 "
+      "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY position");
+  if (!rcpts)
+    co_return rcpts.error();
   for (auto& [msg, domain] : keys) {
-    auto head = reader_.prepare(
-        "SELECT m.sender, m.size, m.digest, m.expires, d.token FROM messages m "
-        "JOIN domains d ON d.msg = m.msg WHERE m.msg = ?1 AND d.domain = ?2");
-    if (!head)
-      co_return head.error();
+    head->reset();
     head->bind_text(1, msg).bind_text(2, domain);
     auto found = head->step();
     if (!found)
@@ -293,11 +300,7 @@ boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(u
     job.digest = head->column_text(2);
     job.expires = head->column_int(3);
     job.token = head->column_text(4);
-    auto rcpts = reader_.prepare(
-        "SELECT rcpt FROM recipients WHERE msg = ?1 AND domain = ?2 "
-        "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY position");
-    if (!rcpts)
-      co_return rcpts.error();
+    rcpts->reset();
     rcpts->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
     if (auto ec = rcpts->for_each_row(
             [&](auto&) { job.rcpt.push_back(address_of(rcpts->column_text(0))); })) {
