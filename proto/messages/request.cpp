@@ -38,6 +38,8 @@ result<request> parse_request(const nlohmann::json& object) {
     return widen(parse_status_request(object));
   if (name == "recall")
     return widen(parse_recall_request(object));
+  if (name == "sent")
+    return widen(parse_sent_request(object));
   if (name == "list")
     return widen(parse_list_request(object));
   if (name == "fetch")

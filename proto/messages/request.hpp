@@ -16,6 +16,7 @@
 #include "proto/messages/notify.hpp"
 #include "proto/messages/pull.hpp"
 #include "proto/messages/recall.hpp"
+#include "proto/messages/sent.hpp"
 #include "proto/messages/status.hpp"
 #include "proto/messages/submit.hpp"
 
@@ -23,7 +24,7 @@ namespace im2k::proto {
 
 using request = std::variant<hello_request, notify_request, pull_request, ack_request, auth_request,
                              submit_request, status_request, recall_request, list_request,
-                             fetch_request, delete_request>;
+                             fetch_request, delete_request, sent_request>;
 
 // unknown_op for an op this version does not know ([R-4]); the operation's own failures
 // otherwise.
