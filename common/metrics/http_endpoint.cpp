@@ -82,6 +82,10 @@ boost::asio::ip::tcp::endpoint http_endpoint::local_endpoint() const {
   return acceptor_.local_endpoint(ignored);
 }
 
+void http_endpoint::on_scrape(std::function<awaitable<void>()> refresh) {
+  refreshers_.push_back(std::move(refresh));
+}
+
 void http_endpoint::start() {
   boost::asio::co_spawn(strand_, accept_loop(), boost::asio::detached);
 }
@@ -137,6 +141,9 @@ awaitable<void> http_endpoint::serve(boost::asio::ip::tcp::socket socket) {
   if (!read_error) {
     const auto& request = parser.get();
     if (request.method() == http::verb::get && request.target() == "/metrics") {
+      for (const auto& refresh : refreshers_) {
+        co_await refresh();
+      }
       response = make_response(http::status::ok, content_type, render(source_));
     } else {
       response = make_response(http::status::not_found, "text/plain", "not found\n");

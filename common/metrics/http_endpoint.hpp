@@ -14,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -44,6 +46,10 @@ class http_endpoint : public std::enable_shared_from_this<http_endpoint> {
   boost::system::error_code open(const boost::asio::ip::tcp::endpoint& endpoint);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
+  // Runs `refresh` before each scrape renders, on the scrape's strand (values that need an
+  // awaited read, such as a spool count, set plain gauges here). Call before start().
+  void on_scrape(std::function<boost::asio::awaitable<void>()> refresh);
+
   void start();
   // Stops accepting; connections in flight end by their deadline.
   void stop();
@@ -60,6 +66,7 @@ class http_endpoint : public std::enable_shared_from_this<http_endpoint> {
   registry& source_;
   const http_limits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::function<boost::asio::awaitable<void>()>> refreshers_;
   bool stopping_ = false;  // on strand_
   std::atomic<std::size_t> open_{0};
 };

@@ -279,4 +279,8 @@ registry& global() {
   return *instance;
 }
 
+void count(std::string_view name, std::string_view help, const labels& l) {
+  global().counter(name, help, l).inc();
+}
+
 }  // namespace im2k::metrics

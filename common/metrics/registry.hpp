@@ -126,4 +126,7 @@ class registry {
 // The process-wide registry the daemons export.
 registry& global();
 
+// global().counter(name, help, l).inc(): for labels known only at the moment of counting.
+void count(std::string_view name, std::string_view help, const labels& l);
+
 }  // namespace im2k::metrics

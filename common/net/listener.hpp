@@ -22,6 +22,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "common/metrics/registry.hpp"
 #include "common/net/server_settings.hpp"
 #include "common/net/session.hpp"
 #include "common/tls/credentials.hpp"
@@ -76,6 +77,8 @@ class listener : public std::enable_shared_from_this<listener> {
   std::unordered_map<session*, std::shared_ptr<session>> sessions_;
   std::map<boost::asio::ip::address, std::size_t> per_address_;
   std::atomic<std::size_t> open_{0};
+  // im2k_open_connections{listener=...} while started; declared last: it reads open_.
+  metrics::callback_handle open_gauge_;
 };
 
 }  // namespace im2k::net

@@ -360,6 +360,7 @@ awaitable<boost::system::error_code> session::send_ok(std::uint64_t id, nlohmann
   }
   object["op"] = "ok";
   object["re"] = id;
+  answer_error_.reset();
   co_return co_await send_response(object);
 }
 
@@ -367,6 +368,7 @@ awaitable<boost::system::error_code> session::send_error(std::uint64_t id, proto
                                                          bool temporary, std::string message) {
   auto response = proto::make_error_response(id, code, std::move(message));
   response.temporary = temporary;
+  answer_error_ = code;
   co_return co_await send_response(proto::to_json(response));
 }
 

@@ -90,6 +90,9 @@ class session : public std::enable_shared_from_this<session> {
                                                                       body_source source);
   // Close the connection once the current request is answered.
   void close() { closing_ = true; }
+  // How the current request was answered (metrics): answered() and, after send_error, the code.
+  bool answered() const { return answered_; }
+  std::optional<proto::errc> answer_error() const { return answer_error_; }
 
  private:
   enum class wait_outcome { data, timed_out, stopped, failed };
@@ -122,6 +125,7 @@ class session : public std::enable_shared_from_this<session> {
   bool broken_ = false;    // a failed read or write: the stream cannot be used any more
   bool answered_ = false;  // the current request has its response
   std::optional<std::uint64_t> pending_body_;  // body of the current request not yet read
+  std::optional<proto::errc> answer_error_;    // of the current request's answer
 };
 
 }  // namespace im2k::net
