@@ -5,6 +5,7 @@
 
 #include "common/config/config.hpp"
 #include "common/config/sections.hpp"
+#include "proto/syntax.hpp"
 
 namespace im2k::ims {
 namespace {
@@ -12,6 +13,51 @@ namespace {
 using namespace std::chrono_literals;
 
 using config::key_error;
+
+// Domain or host names, lower-cased; each bad entry is an error naming the key.
+std::vector<std::string> read_names(config::table t, std::string_view key, const std::string& file,
+                                    std::vector<std::string>& errors) {
+  std::vector<std::string> names;
+  for (const auto& n : t.string_list(key, std::vector<std::string>{})) {
+    std::string name = proto::to_lower(n);
+    if (!proto::is_host_name(name)) {
+      errors.push_back(key_error(file, t.path() + "." + std::string(key),
+                                 "domain or host names such as \"example.org\"", config::quote(n)));
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// [policy.rate_per_address] or [policy.rate_per_domain]: absent means unlimited.
+std::optional<rate_limit> read_rate(config::table t) {
+  if (!t.present()) {
+    return std::nullopt;
+  }
+  rate_limit r;
+  r.rate = static_cast<std::uint32_t>(t.integer("rate", 1, 1'000'000));
+  r.per = t.duration("per", 1s, 24h, 60s);
+  r.burst = static_cast<std::uint32_t>(
+      t.integer("burst", 1, 1'000'000, std::max<std::int64_t>(r.rate, 1)));
+  return r;
+}
+
+policy_settings read_policy(config::table t, const std::string& file,
+                            std::vector<std::string>& errors) {
+  policy_settings p;
+  p.allow_domains = read_names(t, "allow_domains", file, errors);
+  p.deny_domains = read_names(t, "deny_domains", file, errors);
+  p.allow_hosts = read_names(t, "allow_hosts", file, errors);
+  p.deny_hosts = read_names(t, "deny_hosts", file, errors);
+  p.max_recipients = static_cast<std::size_t>(t.integer("max_recipients", 1, 100, 100));
+  p.pull = t.choice<pull_mode>(
+      "pull", {{"eager", pull_mode::eager}, {"on-read", pull_mode::on_read}}, pull_mode::eager);
+  p.eager_senders = read_names(t, "eager_senders", file, errors);
+  p.on_read_senders = read_names(t, "on_read_senders", file, errors);
+  p.per_address = read_rate(t.subtable("rate_per_address"));
+  p.per_domain = read_rate(t.subtable("rate_per_domain"));
+  return p;
+}
 
 config_outcome read(config::document doc, const std::string& file) {
   config_outcome out;
@@ -51,6 +97,8 @@ config_outcome read(config::document doc, const std::string& file) {
   const auto logging = config::read_log_section(root.subtable("log"));
   c.log_level = logging.level;
   c.log_file = logging.file;
+
+  c.policy = read_policy(root.subtable("policy"), file, extra);
 
   out.errors = doc.finish();
   out.errors.insert(out.errors.end(), extra.begin(), extra.end());

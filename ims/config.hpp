@@ -5,6 +5,9 @@
 //   [notify] listen   [mailbox] listen
 //   [pull] port, connect_timeout, retry_initial, retry_max
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
+//   [policy] allow_domains, deny_domains, allow_hosts, deny_hosts, max_recipients, pull,
+//            eager_senders, on_read_senders; [policy.rate_per_address], [policy.rate_per_domain]
+//            rate, per, burst
 #pragma once
 
 #include <chrono>
@@ -20,6 +23,7 @@
 
 #include "common/log/log.hpp"
 #include "common/tls/settings.hpp"
+#include "ims/policy_settings.hpp"
 
 namespace im2k::ims {
 
@@ -44,6 +48,7 @@ struct ims_config {
   std::vector<std::string> dns_servers;  // empty: resolv.conf
   log::level log_level = log::level::info;
   std::optional<std::filesystem::path> log_file;
+  policy_settings policy;
 
   // True when `domain` (lower case) has its mailboxes here.
   bool serves_domain(std::string_view domain) const;
