@@ -5,6 +5,7 @@
 
 #include "common/config/config.hpp"
 #include "common/config/sections.hpp"
+#include "common/metrics/settings.hpp"
 #include "proto/syntax.hpp"
 
 namespace im2k::ims {
@@ -97,6 +98,7 @@ config_outcome read(config::document doc, const std::string& file) {
   const auto logging = config::read_log_section(root.subtable("log"));
   c.log_level = logging.level;
   c.log_file = logging.file;
+  c.metrics_listen = metrics::read_metrics_section(root.subtable("metrics"), file, extra);
 
   c.policy = read_policy(root.subtable("policy"), file, extra);
 

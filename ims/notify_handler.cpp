@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/log/log.hpp"
+#include "common/metrics/registry.hpp"
 #include "common/spf/result.hpp"
 #include "ims/designation.hpp"
 
@@ -65,6 +66,7 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
   // Step 9.
   const auto spf = co_await check_sender(dns_, peer.source, sender, peer.host, settings_.host);
   const std::string spf_word(spf::to_string(spf.result));
+  metrics::count("im2k_spf_results_total", "SPF results of notifications.", {{"result", spf_word}});
   if (spf.refusal) {
     co_return refuse(
         *spf.refusal,

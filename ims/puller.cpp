@@ -12,6 +12,7 @@
 
 #include "common/dns/mx.hpp"
 #include "common/log/log.hpp"
+#include "common/metrics/registry.hpp"
 #include "common/net/client_connection.hpp"
 #include "common/spf/result.hpp"
 #include "ims/backoff.hpp"
@@ -37,6 +38,8 @@ using namespace std::chrono_literals;
 std::int64_t now_seconds() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
+
+constexpr std::string_view help_pulls = "Pull attempts, by outcome (done, deferred, dropped).";
 
 // Acks are split so that each fits in a frame ([A-2], [R-8]): 100 entries of at most 254 octets
 // of address and 200 of message stay well under 64 KiB.
@@ -191,6 +194,9 @@ awaitable<void> puller::retry(const pull_job& job, std::string code, std::string
       .kv("reason", why)
       .kv("attempts", job.attempts + 1)
       .kv("next_attempt", next);
+  if (job.state == pull_state::pull) {
+    metrics::count("im2k_pulls_total", help_pulls, {{"result", "deferred"}, {"code", code}});
+  }
   if (auto ec = co_await records_.retry_later(job.key, next, code + ": " + why)) {
     log::error("store.failed").kv("msg", job.key.msg).kv("code", ec);
   }
@@ -203,6 +209,7 @@ awaitable<void> puller::drop(const pull_job& job, std::string code, std::string 
       .kv("rcpt_domain", job.key.rcpt_domain)
       .kv("code", code)
       .kv("reason", why);
+  metrics::count("im2k_pulls_total", help_pulls, {{"result", "dropped"}, {"code", code}});
   if (auto ec = co_await records_.drop(job.key, code + ": " + why)) {
     log::error("store.failed").kv("msg", job.key.msg).kv("code", ec);
   }
@@ -411,6 +418,7 @@ awaitable<void> puller::attempt(pull_job job) {
         .kv("msg", key.msg)
         .kv("peer", job.host)
         .kv("rcpt_domain", key.rcpt_domain);
+    metrics::count("im2k_pulls_total", help_pulls, {{"result", "done"}, {"code", "none"}});
     job.state = pull_state::ack;
     job.attempts = 0;
   }

@@ -1,11 +1,14 @@
 #include "ims/server.hpp"
 
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
 #include "common/dns/cares_resolver.hpp"
 #include "common/log/log.hpp"
+#include "common/metrics/answers.hpp"
+#include "common/metrics/tls_failures.hpp"
 #include "ims/designation.hpp"
 #include "proto/messages/notify.hpp"
 
@@ -69,15 +72,35 @@ void server::start() {
         .kv("reason", verdict.detail);
     co_return proto::make_error_response(0, *verdict.refusal, verdict.detail);
   };
-  notify_listener_ = net::listener::create(
-      io_.get_executor(), settings, notify_credentials_,
-      [this](net::session& s, net::incoming_request r) { return serve_notify(s, std::move(r)); },
-      std::move(check));
+  notify_listener_ =
+      net::listener::create(io_.get_executor(), settings, notify_credentials_,
+                            metrics::count_answers(
+                                [this](net::session& s, net::incoming_request r) {
+                                  return serve_notify(s, std::move(r));
+                                },
+                                "im2k_notify_requests_total", "Notify requests, by answer.",
+                                metrics::request_is<proto::notify_request>),
+                            std::move(check));
   if (auto ec = notify_listener_->open(config_.notify_listen)) {
     throw std::runtime_error("cannot listen on " + net::to_string(config_.notify_listen) +
                              " (notify): " + ec.message());
   }
   notify_listener_->start();
+  if (config_.metrics_listen) {
+    metrics_ = metrics::http_endpoint::create(io_.get_executor());
+    if (auto ec = metrics_->open(*config_.metrics_listen)) {
+      throw std::runtime_error("cannot listen on " + net::to_string(*config_.metrics_listen) +
+                               " (metrics): " + ec.message());
+    }
+    pulls_pending_ = metrics::global().callback_gauge(
+        "im2k_pulls_pending", "Pulls not finished yet (to pull, to ack or held).", {}, [this] {
+          auto n = store_->pending_pulls();
+          return n ? static_cast<double>(*n) : std::numeric_limits<double>::quiet_NaN();
+        });
+    metrics::expose_tls_failures();
+    metrics_->start();
+    log::info("metrics.ready").kv("listen", net::to_string(metrics_->local_endpoint()));
+  }
   reload_ = std::make_unique<tls::reload_on_sighup>(
       io_, std::vector<std::shared_ptr<tls::credentials>>{notify_credentials_, pull_credentials_});
   puller_->start();
@@ -120,6 +143,10 @@ awaitable<void> server::stop(std::chrono::steady_clock::duration bound) {
     co_await notify_listener_->stop(bound / 2);
   }
   co_await puller_->stop(bound / 2);
+  if (metrics_) {
+    metrics_->stop();
+  }
+  pulls_pending_.reset();
   store_->stop();
   log::info("server.stopped");
 }

@@ -11,6 +11,8 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "common/dns/resolver.hpp"
+#include "common/metrics/http_endpoint.hpp"
+#include "common/metrics/registry.hpp"
 #include "common/net/listener.hpp"
 #include "common/tls/credentials.hpp"
 #include "common/tls/reload_on_sighup.hpp"
@@ -53,6 +55,8 @@ class server {
   std::shared_ptr<puller> puller_;
   std::unique_ptr<notify_handler> notify_;
   std::shared_ptr<net::listener> notify_listener_;
+  std::shared_ptr<metrics::http_endpoint> metrics_;  // when [metrics] listen is set
+  metrics::callback_handle pulls_pending_;           // reads store_: declared after it
 };
 
 }  // namespace im2k::ims

@@ -643,4 +643,16 @@ result<recovery_report> sqlite_store::recover(std::int64_t now) {
   return report;
 }
 
+result<std::size_t> sqlite_store::pending_pulls() {
+  auto q = reader_.prepare("SELECT count(*) FROM pulls WHERE state NOT IN ('done', 'dropped')");
+  if (!q) {
+    return q.error();
+  }
+  auto row = q->step();
+  if (!row) {
+    return row.error();
+  }
+  return *row ? static_cast<std::size_t>(q->column_int(0)) : 0;
+}
+
 }  // namespace im2k::ims

@@ -21,6 +21,9 @@ class sqlite_store final : public mail_store {
   const std::filesystem::path& bodies_dir() const { return bodies_dir_; }
   // Refuses new writes and waits for the queued ones (drain).
   void stop();
+  // Pulls not finished (any state but done and dropped), for metrics; a read on the caller's
+  // thread like the others.
+  boost::system::result<std::size_t> pending_pulls();
 
   boost::asio::awaitable<boost::system::result<bool>> user_exists(std::string address) override;
   boost::asio::awaitable<boost::system::result<std::optional<recipient_result>>> find_result(

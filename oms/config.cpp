@@ -6,6 +6,7 @@
 
 #include "common/config/config.hpp"
 #include "common/config/sections.hpp"
+#include "common/metrics/settings.hpp"
 
 namespace im2k::oms {
 namespace {
@@ -51,6 +52,7 @@ config_outcome read(config::document doc, const std::string& file) {
   const auto logging = config::read_log_section(root.subtable("log"));
   c.log_level = logging.level;
   c.log_file = logging.file;
+  c.metrics_listen = metrics::read_metrics_section(root.subtable("metrics"), file, extra);
 
   out.errors = doc.finish();
   // After a syntax error or an unreadable file ("FILE:LINE:COL: ..." or "FILE: cannot read")

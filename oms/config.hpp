@@ -6,6 +6,7 @@
 //   [submit] listen   [pull] listen
 //   [notify] port, retry_initial, retry_max, connect_timeout
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
+//   [metrics] listen                 (optional, loopback only: the Prometheus endpoint)
 #pragma once
 
 #include <chrono>
@@ -46,6 +47,7 @@ struct oms_config {
   std::vector<std::string> dns_servers;  // empty: resolv.conf
   log::level log_level = log::level::info;
   std::optional<std::filesystem::path> log_file;
+  std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;  // [metrics] listen
 
   // True when `domain` (lower case) is one of ours.
   bool serves_domain(const std::string& domain) const;

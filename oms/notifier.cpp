@@ -9,6 +9,7 @@
 
 #include "common/dns/mx.hpp"
 #include "common/log/log.hpp"
+#include "common/metrics/registry.hpp"
 #include "proto/messages/notify.hpp"
 
 // GCC 12 reports -Wmismatched-new-delete for Asio's coroutine frames here; Asio pairs its own
@@ -30,6 +31,11 @@ void log_outcomes(const notify_job& job, const std::string& peer,
     const char* status = o.event == rcpt_event::notify_accepted   ? "accepted"
                          : o.event == rcpt_event::notify_rejected ? "rejected"
                                                                   : "deferred";
+    // "error": no answer came (a failed connection, a broken exchange, our own fault).
+    const bool error = o.event == rcpt_event::notify_deferred && o.code == proto::errc::internal;
+    metrics::count("im2k_notifications_total", "Notification results, per recipient.",
+                   {{"result", error ? "error" : status},
+                    {"code", o.code ? std::string(proto::to_string(*o.code)) : "none"}});
     auto e = log::info("notify.result");
     e.kv("msg", job.msg)
         .kv("peer", peer)

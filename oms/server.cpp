@@ -15,6 +15,10 @@
 
 #include "common/dns/cares_resolver.hpp"
 #include "common/log/log.hpp"
+#include "common/metrics/answers.hpp"
+#include "common/metrics/http_endpoint.hpp"
+#include "common/metrics/registry.hpp"
+#include "common/metrics/tls_failures.hpp"
 #include "common/net/listener.hpp"
 #include "common/tls/credentials.hpp"
 #include "common/tls/reload_on_sighup.hpp"
@@ -72,10 +76,21 @@ int run_server(const oms_config& config) {
   settings.max_message_size = config.max_message_size;
   auto submit_listener = net::listener::create(
       executor, settings, submit_credentials,
-      [&submit](net::session& s, net::incoming_request r) { return submit(s, std::move(r)); });
+      metrics::count_answers(
+          [&submit](net::session& s, net::incoming_request r) { return submit(s, std::move(r)); },
+          "im2k_submissions_total", "Submit requests, by answer.",
+          metrics::request_is<proto::submit_request>));
   auto pull_listener = net::listener::create(
       executor, settings, pull_credentials,
-      [&pull](net::session& s, net::incoming_request r) { return pull(s, std::move(r)); });
+      metrics::count_answers(
+          [&pull](net::session& s, net::incoming_request r) { return pull(s, std::move(r)); },
+          "im2k_pulls_served_total", "Pull requests, by answer.",
+          metrics::request_is<proto::pull_request>));
+
+  std::shared_ptr<metrics::http_endpoint> metrics_endpoint;
+  if (config.metrics_listen) {
+    metrics_endpoint = metrics::http_endpoint::create(executor);
+  }
 
   tls::reload_on_sighup reloader(io, {submit_credentials, pull_credentials, notify_credentials});
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
@@ -89,6 +104,9 @@ int run_server(const oms_config& config) {
     log::info("server.stopping");
     reloader.cancel();
     keeper.stop();
+    if (metrics_endpoint) {
+      metrics_endpoint->stop();
+    }
     // All at once, so that the whole drain stays within one bound.
     co_await (submit_listener->stop(drain_bound) && pull_listener->stop(drain_bound) &&
               notify.stop(drain_bound));
@@ -123,6 +141,20 @@ int run_server(const oms_config& config) {
         co_await shutdown();
         co_return;
       }
+    }
+    if (metrics_endpoint) {
+      if (auto ec = metrics_endpoint->open(*config.metrics_listen)) {
+        log::error("server.failed")
+            .kv("error",
+                "cannot listen on " + net::to_string(*config.metrics_listen) + " (metrics)")
+            .kv("code", ec);
+        exit_code = 1;
+        co_await shutdown();
+        co_return;
+      }
+      metrics::expose_tls_failures();
+      metrics_endpoint->start();
+      log::info("metrics.ready").kv("listen", net::to_string(metrics_endpoint->local_endpoint()));
     }
     submit_listener->start();
     pull_listener->start();

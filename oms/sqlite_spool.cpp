@@ -10,6 +10,7 @@
 #include <tuple>
 #include <utility>
 
+#include "common/metrics/registry.hpp"
 #include "common/store/error.hpp"
 
 namespace im2k::oms {
@@ -401,7 +402,10 @@ boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std:
                                                            std::vector<proto::address> stored,
                                                            std::vector<ack_refusal> refused,
                                                            unix_time now) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  std::size_t pulled = 0;  // recipients this ack moved to pulled: observed once committed
+  unix_time submitted = now;
+  auto outcome = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    pulled = 0;
     auto no_retry = [](int) { return unix_time{0}; };
     auto apply = [&](const proto::address& rcpt, const row_change& change) -> error_code {
       auto position = find_position(db, msg, domain, key_of(rcpt));
@@ -410,8 +414,15 @@ boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std:
       if (!*position)
         return {};  // not a recipient of msg in this domain: ignored
       auto changed = change_recipient(db, msg, **position, change, now, no_retry);
+      if (changed && *changed && change.event == rcpt_event::ack_stored)
+        ++pulled;
       return changed ? error_code{} : changed.error();
     };
+    if (auto q = db.prepare("SELECT submitted FROM messages WHERE msg = ?1")) {
+      q->bind_text(1, msg);
+      if (auto row = q->step(); row && *row)
+        submitted = q->column_int(0);
+    }
     for (const auto& rcpt : stored) {
       if (auto ec = apply(rcpt, row_change{rcpt_event::ack_stored, std::nullopt, "", false}))
         return ec;
@@ -423,6 +434,14 @@ boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std:
     }
     return {};
   });
+  if (!outcome && pulled > 0) {
+    auto& delay = metrics::global().histogram(
+        "im2k_submit_to_pulled_seconds", "Seconds from submission to the ack that stored a copy.",
+        metrics::delay_buckets());
+    for (std::size_t i = 0; i < pulled; ++i)
+      delay.observe(static_cast<double>(std::max<unix_time>(now - submitted, 0)));
+  }
+  co_return outcome;
 }
 
 boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>> sqlite_spool::status(

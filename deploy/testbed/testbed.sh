@@ -12,6 +12,7 @@ usage() {
 Usage:
   $prog up DIR [--net N] [--extra-domain NAME]... [--retry-initial D] [--retry-max D]
                [--spf DOMAIN=RECORD]... [--forward ZONE=PORT]... [--bin-dir DIR]
+               [--oms-append FILE] [--ims-append FILE]
       Bring up a testbed in DIR (created; must not hold a testbed already): unbound on
       127.N.0.53:5300, a CA in DIR/ca with a CRL, and domains alpha.test, beta.test and every
       extra domain, domain k (1, 2, ...) with oms.<domain> on 127.N.k.1 and mx.<domain> on
@@ -24,6 +25,8 @@ Usage:
         --forward Z=PORT   forward zone Z to 127.0.0.1@PORT (e.g. a server that never answers)
         --bin-dir DIR      where im2k-oms and im2k-ims are (default \$IM2K_BIN_DIR, else
                            $repo/build/bin)
+        --oms-append FILE  TOML appended verbatim to every OMS config (start with a [table]
+                           header); --ims-append FILE the same for every IMS config
   $prog down DIR             stop every process the testbed started (SIGTERM, then SIGKILL)
   $prog status DIR           one line per service; exit 0 if all run, 3 otherwise
   $prog stop DIR SERVICE     SIGTERM and wait (bounded); SERVICE: a host name or dns
@@ -46,6 +49,7 @@ misuse() {
 }
 
 readonly dns_port=5300
+readonly metrics_port=9100 # on every server's own address
 readonly ttl=1 # short, so that a changed record is seen at once
 readonly start_timeout=20
 readonly stop_timeout=15
@@ -313,6 +317,15 @@ file = "$dir/logs/$1.log"
 EOF
 }
 
+# The --oms-append / --ims-append text (copied into DIR/append at up), verbatim.
+append_file() { # oms|ims
+  local f="$dir/append/$1.toml"
+  if [ -f "$f" ]; then
+    echo
+    cat "$f"
+  fi
+}
+
 write_oms_conf() { # DOMAIN
   local d=$1 host="oms.$1" a
   a=$(address_of "$host")
@@ -341,6 +354,7 @@ connect_timeout = "5s"
 
 EOF
     write_tls_section "$host"
+    append_file oms
   } >"$dir/$host/oms.toml"
 }
 
@@ -370,6 +384,7 @@ retry_max = "$retry_max"
 
 EOF
     write_tls_section "$host"
+    append_file ims
   } >"$dir/$host/ims.toml"
 }
 
@@ -419,11 +434,13 @@ write_state() {
     mx_pid=$(json_or_null "$(live_pid "mx.$d" || true)")
     doms=$(jq -c --arg name "$d" --arg dir "$dir" --argjson k "$k" --argjson net "$net" \
       --arg spf "$(spf_of "$d")" --argjson users "$users" \
-      --argjson oms_pid "$oms_pid" --argjson mx_pid "$mx_pid" '
+      --argjson oms_pid "$oms_pid" --argjson mx_pid "$mx_pid" --argjson metrics_port "$metrics_port" '
       def server($host; $address; $kind; $ports; $pid): {
         host: $host, address: $address, ports: $ports,
         cert: "\($dir)/ca/\($host).pem", key: "\($dir)/ca/\($host).key",
         config: "\($dir)/\($host)/\($kind).toml", state_dir: "\($dir)/\($host)/state",
+        control_socket: "\($dir)/\($host)/state/control.sock",
+        metrics: "\($address):\($metrics_port)",
         log: "\($dir)/logs/\($host).log", output: "\($dir)/logs/\($host).out",
         pid: $pid};
       . + [{
@@ -510,6 +527,7 @@ cmd_up() {
   bin_dir=${IM2K_BIN_DIR:-$repo/build/bin}
   spf_overrides=()
   forwards=()
+  local oms_append="" ims_append=""
   while (($#)); do
     case $1 in
       --net) net=${2:?}; shift 2 ;;
@@ -519,6 +537,8 @@ cmd_up() {
       --spf) spf_overrides+=("${2:?}"); shift 2 ;;
       --forward) forwards+=("${2:?}"); shift 2 ;;
       --bin-dir) bin_dir=${2:?}; shift 2 ;;
+      --oms-append) oms_append=${2:?}; shift 2 ;;
+      --ims-append) ims_append=${2:?}; shift 2 ;;
       *) misuse "up: unknown option '$1'" ;;
     esac
   done
@@ -540,6 +560,10 @@ cmd_up() {
   for d in "${forwards[@]+"${forwards[@]}"}"; do
     [[ $d =~ ^[a-z0-9.-]+=[0-9]+$ ]] ||
       misuse "--forward wants ZONE=PORT, not '$d'"
+  done
+  local f
+  for f in "$oms_append" "$ims_append"; do
+    [ -z "$f" ] || [ -f "$f" ] || misuse "no such file '$f' (--oms-append / --ims-append)"
   done
   [ -x "$bin_dir/im2k-oms" ] || die "no im2k-oms in $bin_dir (build it, or pass --bin-dir)"
   [ -x "$bin_dir/im2k-ims" ] || die "no im2k-ims in $bin_dir (build it, or pass --bin-dir)"
@@ -569,8 +593,11 @@ cmd_up() {
     done
   done
 
-  mkdir -p "$dir/ca" "$dir/dns" "$dir/logs" "$dir/run" "$dir/users"
+  mkdir -p "$dir/ca" "$dir/dns" "$dir/logs" "$dir/run" "$dir/users" "$dir/append"
   chmod 700 "$dir/users"
+  # Copied, so that start after a change of the original still writes the same configs.
+  [ -z "$oms_append" ] || cp "$oms_append" "$dir/append/oms.toml"
+  [ -z "$ims_append" ] || cp "$ims_append" "$dir/append/ims.toml"
   write_testbed_conf
 
   up_done=0

@@ -32,7 +32,17 @@ server_info server_of(const nlohmann::json& j) {
   return server_info{j.at("host").get<std::string>(),   j.at("address").get<std::string>(),
                      j.at("cert").get<std::string>(),   j.at("key").get<std::string>(),
                      j.at("config").get<std::string>(), j.at("state_dir").get<std::string>(),
-                     j.at("log").get<std::string>()};
+                     j.at("log").get<std::string>(),    j.at("control_socket").get<std::string>(),
+                     j.at("metrics").get<std::string>()};
+}
+
+// Writes `text` to `path` (for --oms-append / --ims-append); throws if that fails.
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.good()) {
+    throw std::runtime_error("testbed: cannot write " + path.string());
+  }
 }
 
 std::string first_line(const std::filesystem::path& file) {
@@ -98,6 +108,14 @@ testbed::testbed(testbed_options options) {
   }
   for (const auto& f : options.forwards) {
     arguments.insert(arguments.end(), {"--forward", f});
+  }
+  if (!options.oms_append.empty()) {
+    write_text(dir_ / "oms-append.toml", options.oms_append);
+    arguments.insert(arguments.end(), {"--oms-append", (dir_ / "oms-append.toml").string()});
+  }
+  if (!options.ims_append.empty()) {
+    write_text(dir_ / "ims-append.toml", options.ims_append);
+    arguments.insert(arguments.end(), {"--ims-append", (dir_ / "ims-append.toml").string()});
   }
   run_script(std::move(arguments));
   reload_state();

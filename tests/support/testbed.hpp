@@ -35,6 +35,8 @@ struct server_info {
   std::filesystem::path config;
   std::filesystem::path state_dir;
   std::filesystem::path log;
+  std::filesystem::path control_socket;  // <state_dir>/control.sock
+  std::string metrics;                   // "127.N.k.x:9100" (OMS x=1, IMS x=2)
 };
 
 struct user_info {
@@ -57,6 +59,10 @@ struct testbed_options {
   std::string retry_max = "2s";
   std::vector<std::string> spf{};       // "DOMAIN=RECORD" ("none": no TXT record)
   std::vector<std::string> forwards{};  // "ZONE=PORT": ZONE resolved by 127.0.0.1:PORT
+  // TOML text appended verbatim to every OMS / IMS config (must start with a table header,
+  // e.g. "[policy]\n..."); empty: nothing appended.
+  std::string oms_append{};
+  std::string ims_append{};
 };
 
 class testbed {

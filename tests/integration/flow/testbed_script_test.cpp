@@ -1,5 +1,5 @@
-// deploy/testbed/testbed.sh itself (issue 7, item 1): state.json, up twice, kill/start, and
-// down leaving no process or listening socket behind.
+// deploy/testbed/testbed.sh itself (issue 7, item 1): state.json, --oms-append/--ims-append,
+// up twice, kill/start, and down leaving no process or listening socket behind.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -54,24 +54,41 @@ std::string listeners_on(int net) {
 }
 
 TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
-  const int net = 240;
+  const int net = 210;
   std::vector<int> pids;
   std::filesystem::path dir;
   {
-    testbed bed({.net = net, .extra_domains = {"gamma.test"}});
+    testbed bed({.net = net,
+                 .extra_domains = {"gamma.test"},
+                 .oms_append = "# appended to every OMS config\n",
+                 .ims_append = "[policy]\nmax_recipients = 50\n"});
     dir = bed.dir() / "bed";
     const auto& state = bed.state();
-    EXPECT_EQ(state.at("dns").at("server"), "127.240.0.53:5300");
+    EXPECT_EQ(state.at("dns").at("server"), "127.210.0.53:5300");
     ASSERT_EQ(state.at("domains").size(), 3u);
-    EXPECT_EQ(bed.domain("gamma.test").oms.address, "127.240.3.1");
-    EXPECT_EQ(bed.domain("beta.test").ims.address, "127.240.2.2");
+    const auto& gamma = bed.domain("gamma.test");
+    EXPECT_EQ(gamma.oms.address, "127.210.3.1");
+    EXPECT_EQ(gamma.oms.metrics, "127.210.3.1:9100");
+    EXPECT_EQ(gamma.oms.control_socket, gamma.oms.state_dir / "control.sock");
+    const auto& beta = bed.domain("beta.test");
+    EXPECT_EQ(beta.ims.address, "127.210.2.2");
+    EXPECT_EQ(beta.ims.metrics, "127.210.2.2:9100");
+    EXPECT_EQ(beta.ims.control_socket, beta.ims.state_dir / "control.sock");
+    // The appended text ends every config of its kind, verbatim (and the daemons run on it).
+    for (const auto& d : {"alpha.test", "beta.test", "gamma.test"}) {
+      const auto oms = read_file(bed.domain(d).oms.config);
+      const auto ims = read_file(bed.domain(d).ims.config);
+      EXPECT_TRUE(oms.ends_with("\n# appended to every OMS config\n")) << oms;
+      EXPECT_TRUE(ims.ends_with("\n[policy]\nmax_recipients = 50\n")) << ims;
+      EXPECT_EQ(ims.find("# appended"), std::string::npos);
+    }
     EXPECT_TRUE(std::filesystem::exists(bed.crl()));
     EXPECT_TRUE(std::filesystem::exists(bed.domain("alpha.test").oms.cert));
     const auto& bob = bed.user("bob@beta.test");
     EXPECT_EQ(
         std::filesystem::status(bob.password_file).permissions() & std::filesystem::perms::all,
         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    EXPECT_NE(read_file(bob.client_config).find("address = \"127.240.2.2:4651\""),
+    EXPECT_NE(read_file(bob.client_config).find("address = \"127.210.2.2:4651\""),
               std::string::npos);
     EXPECT_NO_THROW(bed.user("dave@gamma.test"));
     pids = pids_of(state);
@@ -108,6 +125,11 @@ TEST(TestbedScript, RefusesBadArguments) {
   EXPECT_EQ(run_command({script, "frobnicate", "/nonexistent"}).exit_status, 1);
   EXPECT_NE(run_command({script, "status", "/nonexistent/testbed"}).exit_status, 0);
   EXPECT_EQ(run_command({script, "--help"}).exit_status, 0);
+  temp_dir dir;
+  const auto missing = run_command(
+      {script, "up", (dir / "bed").string(), "--net", "211", "--oms-append", "/nonexistent.toml"});
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_NE(missing.err.find("/nonexistent.toml"), std::string::npos) << missing.err;
 }
 
 }  // namespace
