@@ -1,4 +1,4 @@
-// The mail commands of `im2k`: send, status and recall talk to the user's OMS (submit
+// The mail commands of `im2k`: send, status, recall and sent talk to the user's OMS (submit
 // listener), list, fetch and delete to their IMS (mailbox listener). Each adds its subcommand to
 // `app` and sets `exit_status`: 0 success, 1 permanent failure, 75 temporary failure, 2 usage or
 // settings error.
@@ -11,6 +11,7 @@ namespace im2k::mc {
 void add_send(CLI::App& app, int& exit_status);
 void add_status(CLI::App& app, int& exit_status);
 void add_recall(CLI::App& app, int& exit_status);
+void add_sent(CLI::App& app, int& exit_status);
 void add_list(CLI::App& app, int& exit_status);
 void add_fetch(CLI::App& app, int& exit_status);
 void add_delete(CLI::App& app, int& exit_status);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   im2k::mc::add_send(app, exit_status);
   im2k::mc::add_status(app, exit_status);
   im2k::mc::add_recall(app, exit_status);
+  im2k::mc::add_sent(app, exit_status);
   im2k::mc::add_list(app, exit_status);
   im2k::mc::add_fetch(app, exit_status);
   im2k::mc::add_delete(app, exit_status);

@@ -1,9 +1,12 @@
-// im2k-oms: the outgoing server. It spools submitted messages, notifies the recipients'
-// incoming servers and serves their pulls.
+// im2k-oms: the outgoing server. It spools submitted messages, notifies the
+// recipients' incoming servers and serves their pulls.
 //
 //   im2k-oms --config FILE                      run
-//   im2k-oms --check-config FILE                validate and exit (0 ok, 1 errors on stderr)
-//   im2k-oms user add|passwd --config FILE ADDRESS --password-file FILE|-
+//   im2k-oms --check-config FILE                validate and exit (0 ok, 1
+//   errors on stderr) im2k-oms user add|passwd --config FILE ADDRESS
+//   [--password-file FILE|-]
+//                            [--quota SIZE|none|default]   (no file: asked on
+//                            the terminal)
 //   im2k-oms user remove --config FILE ADDRESS
 //   im2k-oms user list --config FILE
 #include <exception>
@@ -14,6 +17,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/cli/password_prompt.hpp"
+#include "common/config/parse.hpp"
 #include "common/crypto/password.hpp"
 #include "common/log/log.hpp"
 #include "common/version.hpp"
@@ -28,9 +33,9 @@ namespace {
 using namespace im2k;
 
 // Loads the configuration or prints every error and returns nullopt.
-std::optional<oms::oms_config> load(const std::string& path) {
+std::optional<oms::oms_config> load(const std::string &path) {
   auto outcome = oms::load_config(path);
-  for (const auto& e : outcome.errors) {
+  for (const auto &e : outcome.errors) {
     std::cerr << e << "\n";
   }
   if (!outcome.ok()) {
@@ -39,34 +44,59 @@ std::optional<oms::oms_config> load(const std::string& path) {
   return std::move(outcome.config);
 }
 
-// The password from a file or stdin ("-"): its first line, without the line end.
-std::optional<std::string> read_password(const std::string& source) {
-  std::string text;
-  if (source == "-") {
-    std::getline(std::cin, text);
-  } else {
-    std::ifstream in(source);
-    if (!in) {
-      std::cerr << "im2k-oms: cannot read the password file " << source << "\n";
-      return std::nullopt;
-    }
-    std::getline(in, text);
+// The password from --password-file (a file, or "-" for stdin), else asked on
+// the terminal.
+std::optional<std::string> read_password(const std::string &source) {
+  std::optional<std::filesystem::path> file;
+  if (!source.empty()) {
+    file = source;
   }
-  if (!text.empty() && text.back() == '\r') {
-    text.pop_back();
+  auto input = cli::read_new_password(file);
+  if (!input.password) {
+    std::cerr << "im2k-oms: " << input.error << "\n";
   }
-  if (text.empty()) {
-    std::cerr << "im2k-oms: the password is empty\n";
-    return std::nullopt;
-  }
-  return text;
+  return input.password;
 }
 
-int user_command(const std::string& action, const std::string& config_path,
-                 const std::string& address, const std::string& password_file) {
+// --quota: SIZE ("10MiB"), "none" (unlimited) or "default" (the server's
+// [quota] default).
+std::optional<oms::user_quota> parse_quota(const std::string &text) {
+  if (text == "default") {
+    return oms::user_quota{};
+  }
+  if (text == "none") {
+    return oms::user_quota{true, std::nullopt};
+  }
+  auto size = config::parse_size(text);
+  if (!size) {
+    return std::nullopt;
+  }
+  return oms::user_quota{true, *size};
+}
+
+std::string quota_text(const oms::user_quota &quota) {
+  if (!quota.own) {
+    return "default";
+  }
+  return quota.bytes ? config::format_size(*quota.bytes) : "none";
+}
+
+int user_command(const std::string &action, const std::string &config_path,
+                 const std::string &address, const std::string &password_file,
+                 const std::string &quota_option) {
   auto config = load(config_path);
   if (!config) {
     return 1;
+  }
+  std::optional<oms::user_quota> quota;
+  if (!quota_option.empty()) {
+    quota = parse_quota(quota_option);
+    if (!quota) {
+      std::cerr
+          << "im2k-oms: --quota: a size such as 10MiB, none or default, not "
+          << quota_option << "\n";
+      return 1;
+    }
   }
   if (action != "list") {
     auto parsed = proto::parse_address(address);
@@ -75,20 +105,22 @@ int user_command(const std::string& action, const std::string& config_path,
       return 1;
     }
     if (!config->serves_domain(parsed->domain)) {
-      std::cerr << "im2k-oms: " << parsed->domain << " is not among the configured domains\n";
+      std::cerr << "im2k-oms: " << parsed->domain
+                << " is not among the configured domains\n";
       return 1;
     }
   }
   auto db = oms::open_state_db(config->state_dir);
   oms::user_db users(db);
-  if (action == "list") {
-    auto list = users.list();
+  if (action ==
+      "list") { // address and quota ("default": the server's [quota] default)
+    auto list = users.entries();
     if (!list) {
       std::cerr << "im2k-oms: " << list.error().message() << "\n";
       return 1;
     }
-    for (const auto& u : *list) {
-      std::cout << u << "\n";
+    for (const auto &u : *list) {
+      std::cout << u.address << "  quota " << quota_text(u.quota) << "\n";
     }
     return 0;
   }
@@ -106,9 +138,9 @@ int user_command(const std::string& action, const std::string& config_path,
   }
   const std::string hash = crypto::hash_password(*password);
   if (action == "add") {
-    if (auto ec = users.add(address, hash)) {
-      std::cerr << "im2k-oms: cannot add " << address << " (does the user exist?): " << ec.message()
-                << "\n";
+    if (auto ec = users.add(address, hash, quota.value_or(oms::user_quota{}))) {
+      std::cerr << "im2k-oms: cannot add " << address
+                << " (does the user exist?): " << ec.message() << "\n";
       return 1;
     }
     return 0;
@@ -118,48 +150,70 @@ int user_command(const std::string& action, const std::string& config_path,
     std::cerr << "im2k-oms: no such user: " << address << "\n";
     return 1;
   }
+  if (quota) {
+    auto set = users.set_quota(address, *quota);
+    if (!set || !*set) {
+      std::cerr << "im2k-oms: cannot set the quota of " << address << "\n";
+      return 1;
+    }
+  }
   return 0;
 }
 
-}  // namespace
+} // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"im2k-oms: the im2k outgoing mail server (submit, spool, notify, serve pulls)",
+int main(int argc, char **argv) {
+  CLI::App app{"im2k-oms: the im2k outgoing mail server (submit, spool, "
+               "notify, serve pulls)",
                "im2k-oms"};
-  app.set_version_flag("--version", std::string("im2k-oms ") + std::string(im2k::version));
+  app.set_version_flag("--version",
+                       std::string("im2k-oms ") + std::string(im2k::version));
   std::string config_path;
   std::string check_path;
-  auto* config_option = app.add_option("--config", config_path, "configuration file (TOML)");
-  auto* check_option =
-      app.add_option("--check-config", check_path, "validate the configuration file and exit");
+  auto *config_option =
+      app.add_option("--config", config_path, "configuration file (TOML)");
+  auto *check_option = app.add_option(
+      "--check-config", check_path, "validate the configuration file and exit");
   config_option->excludes(check_option);
 
-  auto* user = app.add_subcommand("user", "manage the users of this server");
+  auto *user = app.add_subcommand("user", "manage the users of this server");
   user->require_subcommand(1);
   std::string user_config;
   std::string address;
   std::string password_file;
-  for (const char* action : {"add", "passwd"}) {
-    auto* sub = user->add_subcommand(
-        action, std::string(action) == "add" ? "add a user" : "change a password");
-    sub->add_option("--config", user_config, "configuration file (TOML)")->required();
-    sub->add_option("address", address, "the user's address")->required();
-    sub->add_option("--password-file", password_file, "file holding the password, - for stdin")
+  std::string quota;
+  for (const char *action : {"add", "passwd"}) {
+    auto *sub = user->add_subcommand(action, std::string(action) == "add"
+                                                 ? "add a user"
+                                                 : "change a password");
+    sub->add_option("--config", user_config, "configuration file (TOML)")
         ->required();
+    sub->add_option("address", address, "the user's address")->required();
+    sub->add_option("--password-file", password_file,
+                    "file holding the password, - for stdin; without it the "
+                    "password is asked "
+                    "on the terminal");
+    sub->add_option("--quota", quota,
+                    "storage quota: a size (10MiB), none (unlimited) or "
+                    "default (the server's "
+                    "[quota] default)");
   }
-  auto* remove = user->add_subcommand("remove", "remove a user");
-  remove->add_option("--config", user_config, "configuration file (TOML)")->required();
+  auto *remove = user->add_subcommand("remove", "remove a user");
+  remove->add_option("--config", user_config, "configuration file (TOML)")
+      ->required();
   remove->add_option("address", address, "the user's address")->required();
-  auto* list = user->add_subcommand("list", "list the users");
-  list->add_option("--config", user_config, "configuration file (TOML)")->required();
+  auto *list = user->add_subcommand("list", "list the users");
+  list->add_option("--config", user_config, "configuration file (TOML)")
+      ->required();
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (user->parsed()) {
-      for (const char* action : {"add", "passwd", "remove", "list"}) {
+      for (const char *action : {"add", "passwd", "remove", "list"}) {
         if (user->got_subcommand(action)) {
-          return user_command(action, user_config, address, password_file);
+          return user_command(action, user_config, address, password_file,
+                              quota);
         }
       }
       return 1;
@@ -168,7 +222,8 @@ int main(int argc, char** argv) {
       return load(check_path) ? 0 : 1;
     }
     if (config_path.empty()) {
-      std::cerr << "im2k-oms: --config FILE is required (or --check-config FILE)\n";
+      std::cerr
+          << "im2k-oms: --config FILE is required (or --check-config FILE)\n";
       return 1;
     }
     auto config = load(config_path);
@@ -180,7 +235,7 @@ int main(int argc, char** argv) {
       log::log_to_file(*config->log_file);
     }
     return oms::run_server(*config);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     im2k::log::error("server.failed").kv("error", e.what());
     std::cerr << "im2k-oms: " << e.what() << "\n";
     return 1;

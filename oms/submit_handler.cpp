@@ -12,6 +12,7 @@
 #include "oms/users.hpp"
 #include "proto/fields.hpp"
 #include "proto/messages/recall.hpp"
+#include "proto/messages/sent.hpp"
 #include "proto/messages/status.hpp"
 
 // GCC 12 reports -Wmismatched-new-delete for Asio's coroutine frames here; Asio pairs its own
@@ -35,16 +36,35 @@ constexpr std::size_t status_page = 100;  // [Q-3]
 constexpr std::size_t max_status_bytes = 60000;
 const std::string auth_refused = "authentication failed";
 
+// Room for the messages of a sent response, as for status.
+constexpr std::size_t max_sent_bytes = 60000;
+
+struct password_check {
+  bool ok = false;
+  user_quota quota;  // [S-8], read with the hash
+};
+
 // The user look-up and the KDF, run on the password pool. A plain coroutine whose parameters
 // live in its frame (a capturing lambda here trips a GCC 12 coroutine bug: double destruction).
-awaitable<bool> password_matches(std::filesystem::path db_path, std::string address,
-                                 std::string password) {
+awaitable<password_check> password_matches(std::filesystem::path db_path, std::string address,
+                                           std::string password) {
   try {
     store::sqlite_db db(db_path, store::sqlite_db::options{.read_only = true});
-    auto hash = user_db(db).hash_of(address);
-    co_return hash&& check_user_password(*hash, password);
+    user_db users(db);
+    auto hash = users.hash_of(address);
+    password_check out;
+    out.ok = hash && check_user_password(*hash, password);
+    if (out.ok) {
+      auto quota = users.quota_of(address);
+      if (!quota) {
+        out.ok = false;  // cannot tell the limit: refuse rather than ignore it
+      } else if (*quota) {
+        out.quota = **quota;
+      }
+    }
+    co_return out;
   } catch (const std::exception&) {
-    co_return check_user_password(std::nullopt, password);
+    co_return password_check{check_user_password(std::nullopt, password), {}};
   }
 }
 
@@ -105,7 +125,8 @@ awaitable<void> submit_handler::operator()(net::session& s, net::incoming_reques
   }
   const bool ours = std::holds_alternative<proto::submit_request>(request.request) ||
                     std::holds_alternative<proto::status_request>(request.request) ||
-                    std::holds_alternative<proto::recall_request>(request.request);
+                    std::holds_alternative<proto::recall_request>(request.request) ||
+                    std::holds_alternative<proto::sent_request>(request.request);
   if (!ours) {
     co_await s.send_error(request.id, proto::errc::bad_request,
                           "not an operation of this listener");
@@ -116,10 +137,13 @@ awaitable<void> submit_handler::operator()(net::session& s, net::incoming_reques
     co_return;
   }
   const std::string user = *c.user;
+  const std::optional<std::uint64_t> quota = c.quota;
   if (auto* r = std::get_if<proto::submit_request>(&request.request)) {
-    co_await submit(s, user, *r);
+    co_await submit(s, user, quota, *r);
   } else if (std::holds_alternative<proto::status_request>(request.request)) {
     co_await status(s, user, request);
+  } else if (auto* sr = std::get_if<proto::sent_request>(&request.request)) {
+    co_await sent(s, user, *sr);
   } else {
     co_await recall(s, user, std::get<proto::recall_request>(request.request));
   }
@@ -139,10 +163,14 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
     co_return;
   }
   bool ok = false;
+  user_quota quota;
   if (request.password) {
     // Look-up and KDF on the pool; the coroutine resumes on the session's strand.
     auto job = password_matches(user_db_path_, address, *request.password);
-    ok = co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
+    auto checked =
+        co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
+    ok = checked.ok;
+    quota = checked.quota;
   }
   // Without a password the client certificate would have to name the user ([U-2]); the net
   // layer does not expose rfc822Name entries, so that path refuses like a wrong password.
@@ -158,18 +186,40 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
     co_return;
   }
   c.user = address;
+  c.quota = quota.effective(config_.quota_default);
   log::info("auth.ok").kv("peer", peer_text(s)).kv("user", address);
   nlohmann::json fields = {{"user", request.user.to_string()}};
   co_await s.send_ok(request.id, std::move(fields));
 }
 
 awaitable<void> submit_handler::submit(net::session& s, const std::string& user,
+                                       std::optional<std::uint64_t> quota,
                                        const proto::submit_request& request) {
   // [S-1] step 2 (addresses, literals) is the codec's; step 3:
   if (!proto::iequals(request.from.to_string(), user)) {  // [S-2]
     co_await s.send_error(request.id, proto::errc::sender_not_owned,
                           "the envelope sender is not yours");
     co_return;
+  }
+  if (quota) {  // [S-1] step 4, [S-8]: before anything is stored; the session discards the body
+    auto used = co_await spool_.spooled_bytes(user);
+    if (!used) {
+      log::error("submit.failed").kv("user", user).kv("code", used.error());
+      co_await s.send_error(request.id, proto::errc::internal, "cannot read the spool");
+      co_return;
+    }
+    if (request.body_len > *quota || *used > *quota - request.body_len) {
+      log::info("submit.refused")
+          .kv("peer", peer_text(s))
+          .kv("user", user)
+          .kv("code", "quota-exceeded")
+          .kv("spooled", *used)
+          .kv("quota", *quota);
+      const std::string why = "over your quota of " + std::to_string(*quota) + " octets (" +
+                              std::to_string(*used) + " spooled)";
+      co_await s.send_error(request.id, proto::errc::quota_exceeded, why);
+      co_return;
+    }
   }
   const std::string msg = proto::new_message_id();
   auto body = spool_.create_body(msg);
@@ -338,6 +388,55 @@ awaitable<void> submit_handler::recall(net::session& s, const std::string& user,
   }
   log::info("recall.done").kv("msg", request.msg).kv("user", user).kv_json("rcpt", logged);
   nlohmann::json fields = {{"msg", request.msg}, {"recalled", std::move(list)}};
+  co_await s.send_ok(request.id, std::move(fields));
+}
+
+awaitable<void> submit_handler::sent(net::session& s, const std::string& user,
+                                     const proto::sent_request& request) {
+  // One more than a page, to tell whether more follow ([Q-9]).
+  auto records = co_await spool_.sent(user, request.before, proto::max_sent_messages + 1,
+                                      proto::max_sent_recipients);
+  if (!records) {
+    co_await s.send_error(request.id, proto::errc::internal, "cannot read the spool");
+    co_return;
+  }
+  if (!*records) {  // unknown and foreign alike
+    co_await s.send_error(request.id, proto::errc::bad_request, "before: not a message of yours");
+    co_return;
+  }
+  const auto& all = **records;
+  // at most 20 messages and 100 recipients each, within one frame; the
+  // first message always, with at least its first recipient.
+  nlohmann::json list = nlohmann::json::array();
+  std::size_t bytes = 0;
+  std::size_t taken = 0;
+  for (; taken < all.size() && taken < proto::max_sent_messages; ++taken) {
+    const auto& record = all[taken];
+    proto::sent_message m;
+    m.msg = record.msg;
+    m.submitted = static_cast<std::uint64_t>(record.submitted);
+    m.size = record.size;
+    m.rcpt_count = record.rcpt_count;
+    std::size_t entry_bytes = proto::to_json(m).dump().size() + 1;
+    for (const auto& rec : record.recipients) {
+      proto::sent_recipient r{rec.rcpt, rec.state, static_cast<std::uint64_t>(rec.at), rec.code,
+                              rec.message};
+      proto::sent_message one;
+      one.recipients.push_back(r);
+      const std::size_t size = proto::to_json(one)["recipients"][0].dump().size() + 1;
+      if (!m.recipients.empty() && bytes + entry_bytes + size > max_sent_bytes) {
+        break;
+      }
+      entry_bytes += size;
+      m.recipients.push_back(std::move(r));
+    }
+    if (taken > 0 && bytes + entry_bytes > max_sent_bytes) {
+      break;
+    }
+    bytes += entry_bytes;
+    list.push_back(proto::to_json(m));
+  }
+  nlohmann::json fields = {{"messages", std::move(list)}, {"more", taken < all.size()}};
   co_await s.send_ok(request.id, std::move(fields));
 }
 

@@ -1,8 +1,9 @@
-// The submit listener's requests ([U-*], [S-*], [Q-*]): auth, submit, status, recall.
+// The submit listener's requests ([U-*], [S-*], [Q-*]): auth, submit, status, recall, sent.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,7 +32,8 @@ class submit_handler {
  private:
   struct connection {
     std::weak_ptr<net::session> owner;
-    std::optional<std::string> user;  // the authenticated address, lower case
+    std::optional<std::string> user;     // the authenticated address, lower case
+    std::optional<std::uint64_t> quota;  // [S-8] the user's limit, read at auth; none: unlimited
     int failures = 0;
   };
   struct window {
@@ -46,11 +48,14 @@ class submit_handler {
   boost::asio::awaitable<void> auth(net::session& s, connection& c,
                                     const proto::auth_request& request);
   boost::asio::awaitable<void> submit(net::session& s, const std::string& user,
+                                      std::optional<std::uint64_t> quota,
                                       const proto::submit_request& request);
   boost::asio::awaitable<void> status(net::session& s, const std::string& user,
                                       const net::incoming_request& request);
   boost::asio::awaitable<void> recall(net::session& s, const std::string& user,
                                       const proto::recall_request& request);
+  boost::asio::awaitable<void> sent(net::session& s, const std::string& user,
+                                    const proto::sent_request& request);
 
   const oms_config& config_;
   spool& spool_;
