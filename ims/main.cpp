@@ -1,12 +1,10 @@
-// im2k-ims: the incoming server. It verifies notifications, pulls messages from
-// the sender's designated server and keeps the recipients' mailboxes.
+// im2k-ims: the incoming server. It verifies notifications, pulls messages from the
+// sender's designated server and keeps the recipients' mailboxes.
 //
 //   im2k-ims --config FILE                 run
-//   im2k-ims --check-config FILE           validate and exit (0 ok, 1 with
-//   every error) im2k-ims user add|passwd --config FILE ADDRESS
-//   [--password-file FILE|-]
-//                            (without a file the password is asked on the
-//                            terminal)
+//   im2k-ims --check-config FILE           validate and exit (0 ok, 1 with every error)
+//   im2k-ims user add|passwd --config FILE ADDRESS [--password-file FILE|-]
+//                            (without a file the password is asked on the terminal)
 //   im2k-ims user remove --config FILE ADDRESS
 //   im2k-ims user list --config FILE
 #include <csignal>
@@ -41,10 +39,10 @@ using namespace im2k;
 // How long SIGTERM waits for work in flight.
 constexpr std::chrono::seconds drain_bound{10};
 
-std::optional<ims::ims_config> load_or_report(const std::string &path) {
+std::optional<ims::ims_config> load_or_report(const std::string& path) {
   auto outcome = ims::load_config(path);
   if (!outcome.ok()) {
-    for (const auto &error : outcome.errors) {
+    for (const auto& error : outcome.errors) {
       std::cerr << error << "\n";
     }
     return std::nullopt;
@@ -52,13 +50,13 @@ std::optional<ims::ims_config> load_or_report(const std::string &path) {
   return std::move(outcome.config);
 }
 
-int check_config(const std::string &path) {
+int check_config(const std::string& path) {
   return load_or_report(path) ? 0 : 1;
 }
 
-// The password is the file's first line (stdin for "-"), or typed at the
-// terminal; never a command-line argument.
-std::optional<std::string> read_password(const std::string &path) {
+// The password is the file's first line (stdin for "-"), or typed at the terminal; never a
+// command-line argument.
+std::optional<std::string> read_password(const std::string& path) {
   std::optional<std::filesystem::path> file;
   if (!path.empty()) {
     file = path;
@@ -71,24 +69,21 @@ std::optional<std::string> read_password(const std::string &path) {
 }
 
 // A user's address must be an address of a domain served here.
-std::optional<std::string> user_address(const ims::ims_config &config,
-                                        const std::string &text) {
+std::optional<std::string> user_address(const ims::ims_config& config, const std::string& text) {
   auto address = proto::parse_address(text);
   if (!address) {
     std::cerr << "im2k-ims: not an address: " << text << "\n";
     return std::nullopt;
   }
   if (!config.serves_domain(address->domain)) {
-    std::cerr << "im2k-ims: " << address->domain
-              << " is not among the domains served here\n";
+    std::cerr << "im2k-ims: " << address->domain << " is not among the domains served here\n";
     return std::nullopt;
   }
   return proto::to_lower(address->to_string());
 }
 
-int user_command(const std::string &action, const std::string &config_path,
-                 const std::string &address_text,
-                 const std::string &password_file) {
+int user_command(const std::string& action, const std::string& config_path,
+                 const std::string& address_text, const std::string& password_file) {
   auto config = load_or_report(config_path);
   if (!config) {
     return 1;
@@ -101,7 +96,7 @@ int user_command(const std::string &action, const std::string &config_path,
         std::cerr << "im2k-ims: " << users.error().message() << "\n";
         return 1;
       }
-      for (const auto &u : *users) {
+      for (const auto& u : *users) {
         std::cout << u << "\n";
       }
       return 0;
@@ -134,13 +129,13 @@ int user_command(const std::string &action, const std::string &config_path,
       return 1;
     }
     return 0;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "im2k-ims: " << e.what() << "\n";
     return 1;
   }
 }
 
-int run(const std::string &config_path) {
+int run(const std::string& config_path) {
   auto config = load_or_report(config_path);
   if (!config) {
     return 1;
@@ -150,7 +145,7 @@ int run(const std::string &config_path) {
     if (config->log_file) {
       log::log_to_file(*config->log_file);
     }
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "im2k-ims: " << e.what() << "\n";
     return 1;
   }
@@ -160,13 +155,13 @@ int run(const std::string &config_path) {
   try {
     server = std::make_unique<ims::server>(io, *config);
     server->start();
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     log::error("server.failed").kv("reason", e.what());
     std::cerr << "im2k-ims: " << e.what() << "\n";
     return 1;
   }
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
-  stop_signals.async_wait([&](const boost::system::error_code &ec, int) {
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) {
       return;
     }
@@ -179,57 +174,47 @@ int run(const std::string &config_path) {
         boost::asio::detached);
   });
   io.run();
-  // Everything promised is durable (the store has stopped); coroutines still
-  // suspended are not unwound, since they refer to the server being torn down.
-  // Log lines are flushed each.
+  // Everything promised is durable (the store has stopped); coroutines still suspended are
+  // not unwound, since they refer to the server being torn down. Log lines are flushed each.
   std::fflush(nullptr);
   std::_Exit(0);
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
-  CLI::App app{
-      "im2k-ims: the im2k incoming mail server (verify, pull, store, mailbox)",
-      "im2k-ims"};
-  app.set_version_flag("--version",
-                       std::string("im2k-ims ") + std::string(im2k::version));
+int main(int argc, char** argv) {
+  CLI::App app{"im2k-ims: the im2k incoming mail server (verify, pull, store, mailbox)",
+               "im2k-ims"};
+  app.set_version_flag("--version", std::string("im2k-ims ") + std::string(im2k::version));
   std::string config_path;
   std::string check_path;
-  auto *run_option =
-      app.add_option("--config", config_path, "configuration file (TOML): run");
-  auto *check_option = app.add_option(
-      "--check-config", check_path, "validate the configuration file and exit");
+  auto* run_option = app.add_option("--config", config_path, "configuration file (TOML): run");
+  auto* check_option =
+      app.add_option("--check-config", check_path, "validate the configuration file and exit");
   run_option->excludes(check_option);
 
-  auto *user =
-      app.add_subcommand("user", "manage the users whose mailboxes live here");
+  auto* user = app.add_subcommand("user", "manage the users whose mailboxes live here");
   user->require_subcommand(1);
   std::string user_config;
   std::string address;
   std::string password_file;
   std::string action;
-  for (const char *name : {"add", "passwd"}) {
-    auto *sub = user->add_subcommand(name, std::string(name) == "add"
-                                               ? "add a user"
-                                               : "set a user's password");
-    sub->add_option("--config", user_config, "configuration file (TOML)")
-        ->required();
+  for (const char* name : {"add", "passwd"}) {
+    auto* sub = user->add_subcommand(
+        name, std::string(name) == "add" ? "add a user" : "set a user's password");
+    sub->add_option("--config", user_config, "configuration file (TOML)")->required();
     sub->add_option("address", address, "the user's address")->required();
     sub->add_option("--password-file", password_file,
-                    "file holding the password; - for stdin; without it the "
-                    "password is asked "
+                    "file holding the password; - for stdin; without it the password is asked "
                     "on the terminal");
     sub->callback([&action, name] { action = name; });
   }
-  auto *remove = user->add_subcommand("remove", "remove a user");
-  remove->add_option("--config", user_config, "configuration file (TOML)")
-      ->required();
+  auto* remove = user->add_subcommand("remove", "remove a user");
+  remove->add_option("--config", user_config, "configuration file (TOML)")->required();
   remove->add_option("address", address, "the user's address")->required();
   remove->callback([&action] { action = "remove"; });
-  auto *list = user->add_subcommand("list", "list the users");
-  list->add_option("--config", user_config, "configuration file (TOML)")
-      ->required();
+  auto* list = user->add_subcommand("list", "list the users");
+  list->add_option("--config", user_config, "configuration file (TOML)")->required();
   list->callback([&action] { action = "list"; });
 
   CLI11_PARSE(app, argc, argv);

@@ -1,12 +1,10 @@
-// im2k-oms: the outgoing server. It spools submitted messages, notifies the
-// recipients' incoming servers and serves their pulls.
+// im2k-oms: the outgoing server. It spools submitted messages, notifies the recipients'
+// incoming servers and serves their pulls.
 //
 //   im2k-oms --config FILE                      run
-//   im2k-oms --check-config FILE                validate and exit (0 ok, 1
-//   errors on stderr) im2k-oms user add|passwd --config FILE ADDRESS
-//   [--password-file FILE|-]
-//                            [--quota SIZE|none|default]   (no file: asked on
-//                            the terminal)
+//   im2k-oms --check-config FILE                validate and exit (0 ok, 1 errors on stderr)
+//   im2k-oms user add|passwd --config FILE ADDRESS [--password-file FILE|-]
+//                            [--quota SIZE|none|default]   (no file: asked on the terminal)
 //   im2k-oms user remove --config FILE ADDRESS
 //   im2k-oms user list --config FILE
 #include <exception>
@@ -33,9 +31,9 @@ namespace {
 using namespace im2k;
 
 // Loads the configuration or prints every error and returns nullopt.
-std::optional<oms::oms_config> load(const std::string &path) {
+std::optional<oms::oms_config> load(const std::string& path) {
   auto outcome = oms::load_config(path);
-  for (const auto &e : outcome.errors) {
+  for (const auto& e : outcome.errors) {
     std::cerr << e << "\n";
   }
   if (!outcome.ok()) {
@@ -44,9 +42,8 @@ std::optional<oms::oms_config> load(const std::string &path) {
   return std::move(outcome.config);
 }
 
-// The password from --password-file (a file, or "-" for stdin), else asked on
-// the terminal.
-std::optional<std::string> read_password(const std::string &source) {
+// The password from --password-file (a file, or "-" for stdin), else asked on the terminal.
+std::optional<std::string> read_password(const std::string& source) {
   std::optional<std::filesystem::path> file;
   if (!source.empty()) {
     file = source;
@@ -58,9 +55,8 @@ std::optional<std::string> read_password(const std::string &source) {
   return input.password;
 }
 
-// --quota: SIZE ("10MiB"), "none" (unlimited) or "default" (the server's
-// [quota] default).
-std::optional<oms::user_quota> parse_quota(const std::string &text) {
+// --quota: SIZE ("10MiB"), "none" (unlimited) or "default" (the server's [quota] default).
+std::optional<oms::user_quota> parse_quota(const std::string& text) {
   if (text == "default") {
     return oms::user_quota{};
   }
@@ -74,16 +70,16 @@ std::optional<oms::user_quota> parse_quota(const std::string &text) {
   return oms::user_quota{true, *size};
 }
 
-std::string quota_text(const oms::user_quota &quota) {
+std::string quota_text(const oms::user_quota& quota) {
   if (!quota.own) {
     return "default";
   }
   return quota.bytes ? config::format_size(*quota.bytes) : "none";
 }
 
-int user_command(const std::string &action, const std::string &config_path,
-                 const std::string &address, const std::string &password_file,
-                 const std::string &quota_option) {
+int user_command(const std::string& action, const std::string& config_path,
+                 const std::string& address, const std::string& password_file,
+                 const std::string& quota_option) {
   auto config = load(config_path);
   if (!config) {
     return 1;
@@ -92,9 +88,8 @@ int user_command(const std::string &action, const std::string &config_path,
   if (!quota_option.empty()) {
     quota = parse_quota(quota_option);
     if (!quota) {
-      std::cerr
-          << "im2k-oms: --quota: a size such as 10MiB, none or default, not "
-          << quota_option << "\n";
+      std::cerr << "im2k-oms: --quota: a size such as 10MiB, none or default, not " << quota_option
+                << "\n";
       return 1;
     }
   }
@@ -105,21 +100,19 @@ int user_command(const std::string &action, const std::string &config_path,
       return 1;
     }
     if (!config->serves_domain(parsed->domain)) {
-      std::cerr << "im2k-oms: " << parsed->domain
-                << " is not among the configured domains\n";
+      std::cerr << "im2k-oms: " << parsed->domain << " is not among the configured domains\n";
       return 1;
     }
   }
   auto db = oms::open_state_db(config->state_dir);
   oms::user_db users(db);
-  if (action ==
-      "list") { // address and quota ("default": the server's [quota] default)
+  if (action == "list") {  // address and quota ("default": the server's [quota] default)
     auto list = users.entries();
     if (!list) {
       std::cerr << "im2k-oms: " << list.error().message() << "\n";
       return 1;
     }
-    for (const auto &u : *list) {
+    for (const auto& u : *list) {
       std::cout << u.address << "  quota " << quota_text(u.quota) << "\n";
     }
     return 0;
@@ -139,8 +132,8 @@ int user_command(const std::string &action, const std::string &config_path,
   const std::string hash = crypto::hash_password(*password);
   if (action == "add") {
     if (auto ec = users.add(address, hash, quota.value_or(oms::user_quota{}))) {
-      std::cerr << "im2k-oms: cannot add " << address
-                << " (does the user exist?): " << ec.message() << "\n";
+      std::cerr << "im2k-oms: cannot add " << address << " (does the user exist?): " << ec.message()
+                << "\n";
       return 1;
     }
     return 0;
@@ -160,60 +153,50 @@ int user_command(const std::string &action, const std::string &config_path,
   return 0;
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
-  CLI::App app{"im2k-oms: the im2k outgoing mail server (submit, spool, "
-               "notify, serve pulls)",
+int main(int argc, char** argv) {
+  CLI::App app{"im2k-oms: the im2k outgoing mail server (submit, spool, notify, serve pulls)",
                "im2k-oms"};
-  app.set_version_flag("--version",
-                       std::string("im2k-oms ") + std::string(im2k::version));
+  app.set_version_flag("--version", std::string("im2k-oms ") + std::string(im2k::version));
   std::string config_path;
   std::string check_path;
-  auto *config_option =
-      app.add_option("--config", config_path, "configuration file (TOML)");
-  auto *check_option = app.add_option(
-      "--check-config", check_path, "validate the configuration file and exit");
+  auto* config_option = app.add_option("--config", config_path, "configuration file (TOML)");
+  auto* check_option =
+      app.add_option("--check-config", check_path, "validate the configuration file and exit");
   config_option->excludes(check_option);
 
-  auto *user = app.add_subcommand("user", "manage the users of this server");
+  auto* user = app.add_subcommand("user", "manage the users of this server");
   user->require_subcommand(1);
   std::string user_config;
   std::string address;
   std::string password_file;
   std::string quota;
-  for (const char *action : {"add", "passwd"}) {
-    auto *sub = user->add_subcommand(action, std::string(action) == "add"
-                                                 ? "add a user"
-                                                 : "change a password");
-    sub->add_option("--config", user_config, "configuration file (TOML)")
-        ->required();
+  for (const char* action : {"add", "passwd"}) {
+    auto* sub = user->add_subcommand(
+        action, std::string(action) == "add" ? "add a user" : "change a password");
+    sub->add_option("--config", user_config, "configuration file (TOML)")->required();
     sub->add_option("address", address, "the user's address")->required();
     sub->add_option("--password-file", password_file,
-                    "file holding the password, - for stdin; without it the "
-                    "password is asked "
+                    "file holding the password, - for stdin; without it the password is asked "
                     "on the terminal");
     sub->add_option("--quota", quota,
-                    "storage quota: a size (10MiB), none (unlimited) or "
-                    "default (the server's "
+                    "storage quota: a size (10MiB), none (unlimited) or default (the server's "
                     "[quota] default)");
   }
-  auto *remove = user->add_subcommand("remove", "remove a user");
-  remove->add_option("--config", user_config, "configuration file (TOML)")
-      ->required();
+  auto* remove = user->add_subcommand("remove", "remove a user");
+  remove->add_option("--config", user_config, "configuration file (TOML)")->required();
   remove->add_option("address", address, "the user's address")->required();
-  auto *list = user->add_subcommand("list", "list the users");
-  list->add_option("--config", user_config, "configuration file (TOML)")
-      ->required();
+  auto* list = user->add_subcommand("list", "list the users");
+  list->add_option("--config", user_config, "configuration file (TOML)")->required();
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (user->parsed()) {
-      for (const char *action : {"add", "passwd", "remove", "list"}) {
+      for (const char* action : {"add", "passwd", "remove", "list"}) {
         if (user->got_subcommand(action)) {
-          return user_command(action, user_config, address, password_file,
-                              quota);
+          return user_command(action, user_config, address, password_file, quota);
         }
       }
       return 1;
@@ -222,8 +205,7 @@ int main(int argc, char **argv) {
       return load(check_path) ? 0 : 1;
     }
     if (config_path.empty()) {
-      std::cerr
-          << "im2k-oms: --config FILE is required (or --check-config FILE)\n";
+      std::cerr << "im2k-oms: --config FILE is required (or --check-config FILE)\n";
       return 1;
     }
     auto config = load(config_path);
@@ -235,7 +217,7 @@ int main(int argc, char **argv) {
       log::log_to_file(*config->log_file);
     }
     return oms::run_server(*config);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     im2k::log::error("server.failed").kv("error", e.what());
     std::cerr << "im2k-oms: " << e.what() << "\n";
     return 1;

@@ -59,8 +59,7 @@ CREATE TABLE users (
   hash TEXT NOT NULL            -- crypto::hash_password
 );
 )sql",
-    // 2: `sent` and the quota ([S-8]) read a user's messages; the user's own
-    // quota.
+    // 2: `sent` and the quota ([S-8]) read a user's messages; the user's own quota.
     R"sql(
 CREATE INDEX messages_by_owner ON messages(owner, submitted, msg);
 ALTER TABLE users ADD COLUMN quota INTEGER;  -- NULL: the server's default; -1: none; octets
@@ -72,25 +71,23 @@ std::string state_text(rcpt_state s) {
   return std::string(proto::to_string(s));
 }
 
-rcpt_state state_of(const std::string &text) {
+rcpt_state state_of(const std::string& text) {
   return proto::rcpt_state_from_string(text).value_or(rcpt_state::rejected);
 }
 
-proto::address address_of(const std::string &text) {
+proto::address address_of(const std::string& text) {
   auto parsed = proto::parse_address(text);
   if (parsed) {
     return *parsed;
   }
-  // Stored addresses were parsed at submission; keep whatever is there rather
-  // than fail.
+  // Stored addresses were parsed at submission; keep whatever is there rather than fail.
   const auto at = text.rfind('@');
-  return proto::address{text.substr(0, at),
-                        at == std::string::npos ? "" : text.substr(at + 1)};
+  return proto::address{text.substr(0, at), at == std::string::npos ? "" : text.substr(at + 1)};
 }
 
-// Recorded messages are at most 1 024 octets ([V-7]), cut at a UTF-8 character
-// boundary, so that a status response stays within its frame.
-std::string bounded(const std::string &message) {
+// Recorded messages are at most 1 024 octets ([V-7]), cut at a UTF-8 character boundary, so
+// that a status response stays within its frame.
+std::string bounded(const std::string& message) {
   constexpr std::size_t max = 1024;
   if (message.size() <= max) {
     return message;
@@ -102,12 +99,12 @@ std::string bounded(const std::string &message) {
   return message.substr(0, cut);
 }
 
-std::string key_of(const proto::address &a) {
+std::string key_of(const proto::address& a) {
   return proto::to_lower(a.to_string());
 }
 
-// Applies `event` to one recipient row through next_state(); writes the new
-// state when the transition exists. `changed` tells whether it did.
+// Applies `event` to one recipient row through next_state(); writes the new state when the
+// transition exists. `changed` tells whether it did.
 struct row_change {
   rcpt_event event;
   std::optional<proto::errc> code;
@@ -115,20 +112,16 @@ struct row_change {
   bool pull_served = false;
 };
 
-result<bool>
-change_recipient(store::sqlite_db &db, const std::string &msg,
-                 std::int64_t position, const row_change &change, unix_time now,
-                 const std::function<unix_time(int)> &deferred_due) {
-  auto read = db.prepare(
-      "SELECT state, attempts FROM recipients WHERE msg=?1 AND position=?2");
+result<bool> change_recipient(store::sqlite_db& db, const std::string& msg, std::int64_t position,
+                              const row_change& change, unix_time now,
+                              const std::function<unix_time(int)>& deferred_due) {
+  auto read = db.prepare("SELECT state, attempts FROM recipients WHERE msg=?1 AND position=?2");
   if (!read)
-    return boost::system::result<bool>(boost::system::in_place_error,
-                                       read.error());
+    return boost::system::result<bool>(boost::system::in_place_error, read.error());
   read->bind_text(1, msg).bind_int(2, position);
   auto row = read->step();
   if (!row)
-    return boost::system::result<bool>(boost::system::in_place_error,
-                                       row.error());
+    return boost::system::result<bool>(boost::system::in_place_error, row.error());
   if (!*row)
     return false;
   const rcpt_state from = state_of(read->column_text(0));
@@ -136,19 +129,14 @@ change_recipient(store::sqlite_db &db, const std::string &msg,
   auto to = next_state(from, change.event, change.pull_served);
   if (!to)
     return false;
-  auto write = db.prepare("UPDATE recipients SET state=?3, at=?4, code=?5, "
-                          "message=?6, attempts=?7, next_attempt=?8 "
-                          "WHERE msg=?1 AND position=?2");
+  auto write = db.prepare(
+      "UPDATE recipients SET state=?3, at=?4, code=?5, message=?6, attempts=?7, next_attempt=?8 "
+      "WHERE msg=?1 AND position=?2");
   if (!write)
-    return boost::system::result<bool>(boost::system::in_place_error,
-                                       write.error());
-  write->bind_text(1, msg)
-      .bind_int(2, position)
-      .bind_text(3, state_text(*to))
-      .bind_int(4, now);
+    return boost::system::result<bool>(boost::system::in_place_error, write.error());
+  write->bind_text(1, msg).bind_int(2, position).bind_text(3, state_text(*to)).bind_int(4, now);
   if (change.code) {
-    write->bind_text(5, proto::to_string(*change.code))
-        .bind_text(6, change.message);
+    write->bind_text(5, proto::to_string(*change.code)).bind_text(6, change.message);
   } else {
     write->bind_null(5).bind_null(6);
   }
@@ -163,12 +151,10 @@ change_recipient(store::sqlite_db &db, const std::string &msg,
 }
 
 // The position of recipient `key` of msg in domain, if any.
-result<std::optional<std::int64_t>> find_position(store::sqlite_db &db,
-                                                  const std::string &msg,
-                                                  const std::string &domain,
-                                                  const std::string &key) {
-  auto q = db.prepare("SELECT position FROM recipients WHERE msg=?1 AND "
-                      "domain=?2 AND rcpt_key=?3");
+result<std::optional<std::int64_t>> find_position(store::sqlite_db& db, const std::string& msg,
+                                                  const std::string& domain,
+                                                  const std::string& key) {
+  auto q = db.prepare("SELECT position FROM recipients WHERE msg=?1 AND domain=?2 AND rcpt_key=?3");
   if (!q)
     return q.error();
   q->bind_text(1, msg).bind_text(2, domain).bind_text(3, key);
@@ -180,65 +166,66 @@ result<std::optional<std::int64_t>> find_position(store::sqlite_db &db,
   return std::optional<std::int64_t>{q->column_int(0)};
 }
 
-} // namespace
+}  // namespace
 
-std::span<const std::string_view> spool_migrations() { return migrations; }
+std::span<const std::string_view> spool_migrations() {
+  return migrations;
+}
 
-store::sqlite_db open_state_db(const std::filesystem::path &state_dir) {
+store::sqlite_db open_state_db(const std::filesystem::path& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
-    throw std::runtime_error("cannot create state_dir " + state_dir.string() +
-                             ": " + ec.message());
+    throw std::runtime_error("cannot create state_dir " + state_dir.string() + ": " + ec.message());
   }
-  ::chmod(state_dir.c_str(), 0700); // [K-7]
+  ::chmod(state_dir.c_str(), 0700);  // [K-7]
   store::sqlite_db db(state_dir / "oms.db");
   ::chmod((state_dir / "oms.db").c_str(), 0600);
   if (auto err = store::migrate(db, migrations)) {
-    throw std::runtime_error("cannot migrate " +
-                             (state_dir / "oms.db").string() + ": " +
+    throw std::runtime_error("cannot migrate " + (state_dir / "oms.db").string() + ": " +
                              err.message());
   }
   return db;
 }
 
-sqlite_spool::sqlite_spool(const std::filesystem::path &state_dir,
-                           retry_policy retry)
-    : bodies_(state_dir / "bodies"), retry_(retry),
+sqlite_spool::sqlite_spool(const std::filesystem::path& state_dir, retry_policy retry)
+    : bodies_(state_dir / "bodies"),
+      retry_(retry),
       random_(std::random_device{}()),
       queue_(std::make_unique<store::commit_queue>(open_state_db(state_dir))),
-      reader_(state_dir / "oms.db",
-              store::sqlite_db::options{.read_only = true}) {
+      reader_(state_dir / "oms.db", store::sqlite_db::options{.read_only = true}) {
   auto stale = store::prepare_directory(bodies_);
   if (!stale) {
-    throw std::runtime_error("cannot prepare " + bodies_.string() + ": " +
-                             stale.error().message());
+    throw std::runtime_error("cannot prepare " + bodies_.string() + ": " + stale.error().message());
   }
   stale_temp_files_ = *stale;
 }
 
-sqlite_spool::~sqlite_spool() { stop(); }
+sqlite_spool::~sqlite_spool() {
+  stop();
+}
 
-void sqlite_spool::stop() { queue_->stop(); }
+void sqlite_spool::stop() {
+  queue_->stop();
+}
 
-result<store::durable_file> sqlite_spool::create_body(const std::string &msg) {
+result<store::durable_file> sqlite_spool::create_body(const std::string& msg) {
   return store::durable_file::create(bodies_, msg);
 }
 
-boost::asio::awaitable<error_code>
-sqlite_spool::add_message(new_message m, store::durable_file body) {
-  co_return co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
-    auto summary =
-        body.finish(); // [K-2]: the body is durable before the record
+boost::asio::awaitable<error_code> sqlite_spool::add_message(new_message m,
+                                                             store::durable_file body) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto summary = body.finish();  // [K-2]: the body is durable before the record
     if (!summary)
       return summary.error();
     auto fail = [&](error_code ec) {
       (void)store::remove_durably(summary->path);
       return ec;
     };
-    auto ins = db.prepare("INSERT INTO messages(msg, owner, sender, size, "
-                          "digest, submitted, expires) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    auto ins = db.prepare(
+        "INSERT INTO messages(msg, owner, sender, size, digest, submitted, expires) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!ins)
       return fail(ins.error());
     ins->bind_text(1, m.msg)
@@ -250,18 +237,17 @@ sqlite_spool::add_message(new_message m, store::durable_file body) {
         .bind_int(7, m.expires);
     if (auto ec = ins->run())
       return fail(ec);
-    for (const auto &[domain, token] : m.tokens) {
-      auto d = db.prepare(
-          "INSERT INTO domains(msg, domain, token) VALUES (?1, ?2, ?3)");
+    for (const auto& [domain, token] : m.tokens) {
+      auto d = db.prepare("INSERT INTO domains(msg, domain, token) VALUES (?1, ?2, ?3)");
       if (!d)
         return fail(d.error());
       d->bind_text(1, m.msg).bind_text(2, domain).bind_text(3, token);
       if (auto ec = d->run())
         return fail(ec);
     }
-    auto r = db.prepare("INSERT INTO recipients(msg, position, rcpt, rcpt_key, "
-                        "domain, state, at, next_attempt) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6)");
+    auto r = db.prepare(
+        "INSERT INTO recipients(msg, position, rcpt, rcpt_key, domain, state, at, next_attempt) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6)");
     if (!r)
       return fail(r.error());
     for (std::size_t i = 0; i < m.rcpt.size(); ++i) {
@@ -279,23 +265,19 @@ sqlite_spool::add_message(new_message m, store::durable_file body) {
   });
 }
 
-boost::asio::awaitable<result<std::vector<notify_job>>>
-sqlite_spool::due_jobs(unix_time now, std::size_t limit) {
+boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(unix_time now,
+                                                                               std::size_t limit) {
   std::vector<notify_job> jobs;
-  auto groups =
-      reader_.prepare("SELECT r.msg, r.domain FROM recipients r JOIN messages "
-                      "m ON m.msg = r.msg "
-                      "WHERE r.state IN ('queued','deferred') AND "
-                      "r.next_attempt <= ?1 AND m.expires > ?1 "
-                      "GROUP BY r.msg, r.domain ORDER BY MIN(r.next_attempt), "
-                      "r.msg, r.domain LIMIT ?2");
+  auto groups = reader_.prepare(
+      "SELECT r.msg, r.domain FROM recipients r JOIN messages m ON m.msg = r.msg "
+      "WHERE r.state IN ('queued','deferred') AND r.next_attempt <= ?1 AND m.expires > ?1 "
+      "GROUP BY r.msg, r.domain ORDER BY MIN(r.next_attempt), r.msg, r.domain LIMIT ?2");
   if (!groups)
     co_return groups.error();
   groups->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
   std::vector<std::pair<std::string, std::string>> keys;
-  if (auto ec = groups->for_each_row([&](auto &) {
-        keys.emplace_back(groups->column_text(0), groups->column_text(1));
-      })) {
+  if (auto ec = groups->for_each_row(
+          [&](auto&) { keys.emplace_back(groups->column_text(0), groups->column_text(1)); })) {
     co_return ec;
   }
   // Prepared once and reset per key: a round can cover up to `limit` keys.
@@ -306,11 +288,10 @@ sqlite_spool::due_jobs(unix_time now, std::size_t limit) {
     co_return head.error();
   auto rcpts = reader_.prepare(
       "SELECT rcpt FROM recipients WHERE msg = ?1 AND domain = ?2 "
-      "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY "
-      "position");
+      "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY position");
   if (!rcpts)
     co_return rcpts.error();
-  for (auto &[msg, domain] : keys) {
+  for (auto& [msg, domain] : keys) {
     head->reset();
     head->bind_text(1, msg).bind_text(2, domain);
     auto found = head->step();
@@ -328,9 +309,8 @@ sqlite_spool::due_jobs(unix_time now, std::size_t limit) {
     job.token = head->column_text(4);
     rcpts->reset();
     rcpts->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
-    if (auto ec = rcpts->for_each_row([&](auto &) {
-          job.rcpt.push_back(address_of(rcpts->column_text(0)));
-        })) {
+    if (auto ec = rcpts->for_each_row(
+            [&](auto&) { job.rcpt.push_back(address_of(rcpts->column_text(0))); })) {
       co_return ec;
     }
     if (!job.rcpt.empty()) {
@@ -340,16 +320,14 @@ sqlite_spool::due_jobs(unix_time now, std::size_t limit) {
   co_return jobs;
 }
 
-boost::asio::awaitable<result<std::optional<unix_time>>>
-sqlite_spool::next_wakeup() {
-  auto q = reader_.prepare("SELECT MIN(t) FROM ("
-                           " SELECT MIN(next_attempt) AS t FROM recipients "
-                           "WHERE state IN ('queued','deferred')"
-                           " UNION ALL"
-                           " SELECT MIN(m.expires) AS t FROM messages m WHERE "
-                           "EXISTS (SELECT 1 FROM recipients r"
-                           "  WHERE r.msg = m.msg AND r.state IN " +
-                           std::string(pending_states) + "))");
+boost::asio::awaitable<result<std::optional<unix_time>>> sqlite_spool::next_wakeup() {
+  auto q = reader_.prepare(
+      "SELECT MIN(t) FROM ("
+      " SELECT MIN(next_attempt) AS t FROM recipients WHERE state IN ('queued','deferred')"
+      " UNION ALL"
+      " SELECT MIN(m.expires) AS t FROM messages m WHERE EXISTS (SELECT 1 FROM recipients r"
+      "  WHERE r.msg = m.msg AND r.state IN " +
+      std::string(pending_states) + "))");
   if (!q)
     co_return q.error();
   auto row = q->step();
@@ -360,23 +338,20 @@ sqlite_spool::next_wakeup() {
   co_return std::optional<unix_time>{q->column_int(0)};
 }
 
-boost::asio::awaitable<error_code>
-sqlite_spool::record_notify(std::string msg, std::string domain,
-                            std::vector<notify_outcome> outcomes,
-                            unix_time now) {
-  co_return co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
+boost::asio::awaitable<error_code> sqlite_spool::record_notify(std::string msg, std::string domain,
+                                                               std::vector<notify_outcome> outcomes,
+                                                               unix_time now) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto due = [&](int attempts) {
-      return now +
-             jittered_delay(retry_, attempts, draw_jitter(random_)).count();
+      return now + jittered_delay(retry_, attempts, draw_jitter(random_)).count();
     };
-    for (const auto &outcome : outcomes) {
+    for (const auto& outcome : outcomes) {
       auto position = find_position(db, msg, domain, key_of(outcome.rcpt));
       if (!position)
         return position.error();
       if (!*position)
-        continue; // not a recipient of this message in this domain
-      row_change change{outcome.event, outcome.code, bounded(outcome.message),
-                        false};
+        continue;  // not a recipient of this message in this domain
+      row_change change{outcome.event, outcome.code, bounded(outcome.message), false};
       if (outcome.event == rcpt_event::notify_accepted) {
         change.code.reset();
       }
@@ -388,12 +363,11 @@ sqlite_spool::record_notify(std::string msg, std::string domain,
   });
 }
 
-boost::asio::awaitable<result<std::optional<pull_target>>>
-sqlite_spool::find_pull(std::string msg, std::string domain) {
-  auto head =
-      reader_.prepare("SELECT d.token, m.size, m.digest, m.expires FROM "
-                      "domains d JOIN messages m "
-                      "ON m.msg = d.msg WHERE d.msg = ?1 AND d.domain = ?2");
+boost::asio::awaitable<result<std::optional<pull_target>>> sqlite_spool::find_pull(
+    std::string msg, std::string domain) {
+  auto head = reader_.prepare(
+      "SELECT d.token, m.size, m.digest, m.expires FROM domains d JOIN messages m "
+      "ON m.msg = d.msg WHERE d.msg = ?1 AND d.domain = ?2");
   if (!head)
     co_return head.error();
   head->bind_text(1, msg).bind_text(2, domain);
@@ -408,87 +382,76 @@ sqlite_spool::find_pull(std::string msg, std::string domain) {
   target.digest = head->column_text(2);
   target.expires = head->column_int(3);
   target.body = body_path(msg);
-  auto states = reader_.prepare("SELECT state FROM recipients WHERE msg = ?1 "
-                                "AND domain = ?2 ORDER BY position");
+  auto states = reader_.prepare(
+      "SELECT state FROM recipients WHERE msg = ?1 AND domain = ?2 ORDER BY position");
   if (!states)
     co_return states.error();
   states->bind_text(1, msg).bind_text(2, domain);
-  if (auto ec = states->for_each_row([&](auto &) {
-        target.states.push_back(state_of(states->column_text(0)));
-      })) {
+  if (auto ec = states->for_each_row(
+          [&](auto&) { target.states.push_back(state_of(states->column_text(0))); })) {
     co_return ec;
   }
   co_return std::optional<pull_target>{std::move(target)};
 }
 
-boost::asio::awaitable<error_code>
-sqlite_spool::mark_pull_served(std::string msg, std::string domain) {
-  co_return co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
-    auto q = db.prepare(
-        "UPDATE domains SET pull_served = 1 WHERE msg = ?1 AND domain = ?2");
+boost::asio::awaitable<error_code> sqlite_spool::mark_pull_served(std::string msg,
+                                                                  std::string domain) {
+  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto q = db.prepare("UPDATE domains SET pull_served = 1 WHERE msg = ?1 AND domain = ?2");
     if (!q)
       return q.error();
     return q->bind_text(1, msg).bind_text(2, domain).run();
   });
 }
 
-boost::asio::awaitable<error_code>
-sqlite_spool::apply_ack(std::string msg, std::string domain,
-                        std::vector<proto::address> stored,
-                        std::vector<ack_refusal> refused, unix_time now) {
-  std::size_t pulled =
-      0; // recipients this ack moved to pulled: observed once committed
+boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std::string domain,
+                                                           std::vector<proto::address> stored,
+                                                           std::vector<ack_refusal> refused,
+                                                           unix_time now) {
+  std::size_t pulled = 0;  // recipients this ack moved to pulled: observed once committed
   unix_time submitted = now;
-  auto outcome =
-      co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
-        pulled = 0;
-        auto no_retry = [](int) { return unix_time{0}; };
-        auto apply = [&](const proto::address &rcpt,
-                         const row_change &change) -> error_code {
-          auto position = find_position(db, msg, domain, key_of(rcpt));
-          if (!position)
-            return position.error();
-          if (!*position)
-            return {}; // [A-4]: not a recipient of msg in this domain: ignored
-          auto changed =
-              change_recipient(db, msg, **position, change, now, no_retry);
-          if (changed && *changed && change.event == rcpt_event::ack_stored)
-            ++pulled;
-          return changed ? error_code{} : changed.error();
-        };
-        if (auto q =
-                db.prepare("SELECT submitted FROM messages WHERE msg = ?1")) {
-          q->bind_text(1, msg);
-          if (auto row = q->step(); row && *row)
-            submitted = q->column_int(0);
-        }
-        for (const auto &rcpt : stored) {
-          if (auto ec = apply(rcpt, row_change{rcpt_event::ack_stored,
-                                               std::nullopt, "", false}))
-            return ec;
-        }
-        for (const auto &r : refused) {
-          if (auto ec =
-                  apply(r.rcpt, row_change{rcpt_event::ack_refused, r.code,
-                                           bounded(r.message), false}))
-            return ec;
-        }
-        return {};
-      });
+  auto outcome = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    pulled = 0;
+    auto no_retry = [](int) { return unix_time{0}; };
+    auto apply = [&](const proto::address& rcpt, const row_change& change) -> error_code {
+      auto position = find_position(db, msg, domain, key_of(rcpt));
+      if (!position)
+        return position.error();
+      if (!*position)
+        return {};  // [A-4]: not a recipient of msg in this domain: ignored
+      auto changed = change_recipient(db, msg, **position, change, now, no_retry);
+      if (changed && *changed && change.event == rcpt_event::ack_stored)
+        ++pulled;
+      return changed ? error_code{} : changed.error();
+    };
+    if (auto q = db.prepare("SELECT submitted FROM messages WHERE msg = ?1")) {
+      q->bind_text(1, msg);
+      if (auto row = q->step(); row && *row)
+        submitted = q->column_int(0);
+    }
+    for (const auto& rcpt : stored) {
+      if (auto ec = apply(rcpt, row_change{rcpt_event::ack_stored, std::nullopt, "", false}))
+        return ec;
+    }
+    for (const auto& r : refused) {
+      if (auto ec =
+              apply(r.rcpt, row_change{rcpt_event::ack_refused, r.code, bounded(r.message), false}))
+        return ec;
+    }
+    return {};
+  });
   if (!outcome && pulled > 0) {
-    auto &delay = metrics::global().histogram(
-        "im2k_submit_to_pulled_seconds",
-        "Seconds from submission to the ack that stored a copy.",
+    auto& delay = metrics::global().histogram(
+        "im2k_submit_to_pulled_seconds", "Seconds from submission to the ack that stored a copy.",
         metrics::delay_buckets());
     for (std::size_t i = 0; i < pulled; ++i)
-      delay.observe(
-          static_cast<double>(std::max<unix_time>(now - submitted, 0)));
+      delay.observe(static_cast<double>(std::max<unix_time>(now - submitted, 0)));
   }
   co_return outcome;
 }
 
-boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>>
-sqlite_spool::status(std::string msg, std::string owner) {
+boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>> sqlite_spool::status(
+    std::string msg, std::string owner) {
   using out = std::optional<std::vector<recipient_record>>;
   auto head = reader_.prepare("SELECT owner FROM messages WHERE msg = ?1");
   if (!head)
@@ -498,22 +461,21 @@ sqlite_spool::status(std::string msg, std::string owner) {
   if (!found)
     co_return found.error();
   if (!*found || head->column_text(0) != proto::to_lower(owner))
-    co_return out{}; // [Q-1]: unknown and foreign alike
-  auto q = reader_.prepare("SELECT rcpt, state, at, code, message, attempts, "
-                           "next_attempt FROM recipients "
-                           "WHERE msg = ?1 ORDER BY position");
+    co_return out{};  // [Q-1]: unknown and foreign alike
+  auto q = reader_.prepare(
+      "SELECT rcpt, state, at, code, message, attempts, next_attempt FROM recipients "
+      "WHERE msg = ?1 ORDER BY position");
   if (!q)
     co_return q.error();
   q->bind_text(1, msg);
   std::vector<recipient_record> records;
-  if (auto ec = q->for_each_row([&](auto &) {
+  if (auto ec = q->for_each_row([&](auto&) {
         recipient_record r;
         r.rcpt = address_of(q->column_text(0));
         r.state = state_of(q->column_text(1));
         r.at = q->column_int(2);
         if (!q->column_is_null(3)) {
-          r.code = proto::errc_from_string(q->column_text(3))
-                       .value_or(proto::errc::internal);
+          r.code = proto::errc_from_string(q->column_text(3)).value_or(proto::errc::internal);
           r.message = q->column_text(4);
         }
         r.attempts = static_cast<int>(q->column_int(5));
@@ -527,11 +489,11 @@ sqlite_spool::status(std::string msg, std::string owner) {
   co_return out{std::move(records)};
 }
 
-boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>>
-sqlite_spool::recall(std::string msg, std::string owner, unix_time now) {
+boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>> sqlite_spool::recall(
+    std::string msg, std::string owner, unix_time now) {
   bool known = false;
   std::vector<proto::address> recalled;
-  auto ec = co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     known = false;
     recalled.clear();
     auto head = db.prepare("SELECT owner FROM messages WHERE msg = ?1");
@@ -544,26 +506,23 @@ sqlite_spool::recall(std::string msg, std::string owner, unix_time now) {
     if (!*found || head->column_text(0) != proto::to_lower(owner))
       return {};
     known = true;
-    auto q = db.prepare("SELECT r.position, r.rcpt, d.pull_served FROM "
-                        "recipients r JOIN domains d "
-                        "ON d.msg = r.msg AND d.domain = r.domain WHERE r.msg "
-                        "= ?1 ORDER BY r.position");
+    auto q = db.prepare(
+        "SELECT r.position, r.rcpt, d.pull_served FROM recipients r JOIN domains d "
+        "ON d.msg = r.msg AND d.domain = r.domain WHERE r.msg = ?1 ORDER BY r.position");
     if (!q)
       return q.error();
     q->bind_text(1, msg);
     std::vector<std::tuple<std::int64_t, std::string, bool>> rows;
-    if (auto ec = q->for_each_row([&](auto &) {
-          rows.emplace_back(q->column_int(0), q->column_text(1),
-                            q->column_int(2) != 0);
+    if (auto ec = q->for_each_row([&](auto&) {
+          rows.emplace_back(q->column_int(0), q->column_text(1), q->column_int(2) != 0);
         })) {
       return ec;
     }
     auto no_retry = [](int) { return unix_time{0}; };
-    for (const auto &[position, rcpt, served] : rows) {
-      auto changed = change_recipient(
-          db, msg, position,
-          row_change{rcpt_event::recall, std::nullopt, "", served}, now,
-          no_retry);
+    for (const auto& [position, rcpt, served] : rows) {
+      auto changed =
+          change_recipient(db, msg, position,
+                           row_change{rcpt_event::recall, std::nullopt, "", served}, now, no_retry);
       if (!changed)
         return changed.error();
       if (*changed) {
@@ -581,18 +540,15 @@ sqlite_spool::recall(std::string msg, std::string owner, unix_time now) {
 
 // ---- A user's own messages: `sent` and the quota ----
 
-boost::asio::awaitable<result<std::optional<std::vector<sent_record>>>>
-sqlite_spool::sent(std::string owner, std::optional<std::string> before,
-                   std::size_t limit, std::size_t max_rcpt) {
+boost::asio::awaitable<result<std::optional<std::vector<sent_record>>>> sqlite_spool::sent(
+    std::string owner, std::optional<std::string> before, std::size_t limit, std::size_t max_rcpt) {
   using out = std::optional<std::vector<sent_record>>;
   const std::string key = proto::to_lower(owner);
-  // Where the page starts: after `before` in (submitted, msg) descending order
-  // ([Q-9]).
+  // Where the page starts: after `before` in (submitted, msg) descending order ([Q-9]).
   unix_time start_submitted = std::numeric_limits<unix_time>::max();
   std::string start_msg;
   if (before) {
-    auto head = reader_.prepare(
-        "SELECT submitted FROM messages WHERE msg = ?1 AND owner = ?2");
+    auto head = reader_.prepare("SELECT submitted FROM messages WHERE msg = ?1 AND owner = ?2");
     if (!head)
       co_return head.error();
     head->bind_text(1, *before).bind_text(2, key);
@@ -600,28 +556,24 @@ sqlite_spool::sent(std::string owner, std::optional<std::string> before,
     if (!found)
       co_return found.error();
     if (!*found)
-      co_return out{}; // unknown and foreign alike ([Q-1])
+      co_return out{};  // unknown and foreign alike ([Q-1])
     start_submitted = head->column_int(0);
     start_msg = *before;
   }
-  auto q = reader_.prepare("SELECT msg, submitted, size, (SELECT COUNT(*) FROM "
-                           "recipients r WHERE r.msg = m.msg) "
-                           "FROM messages m WHERE owner = ?1 AND (submitted < "
-                           "?2 OR (submitted = ?2 AND msg < ?3)) "
-                           "ORDER BY submitted DESC, msg DESC LIMIT ?4");
+  auto q = reader_.prepare(
+      "SELECT msg, submitted, size, (SELECT COUNT(*) FROM recipients r WHERE r.msg = m.msg) "
+      "FROM messages m WHERE owner = ?1 AND (submitted < ?2 OR (submitted = ?2 AND msg < ?3)) "
+      "ORDER BY submitted DESC, msg DESC LIMIT ?4");
   if (!q)
     co_return q.error();
   if (before) {
     q->bind_text(3, start_msg);
   } else {
-    q->bind_text(
-        3, std::string(1, '\x7f')); // above every [V-1] id: none is excluded
+    q->bind_text(3, std::string(1, '\x7f'));  // above every [V-1] id: none is excluded
   }
-  q->bind_text(1, key)
-      .bind_int(2, start_submitted)
-      .bind_int(4, static_cast<std::int64_t>(limit));
+  q->bind_text(1, key).bind_int(2, start_submitted).bind_int(4, static_cast<std::int64_t>(limit));
   std::vector<sent_record> records;
-  if (auto ec = q->for_each_row([&](auto &) {
+  if (auto ec = q->for_each_row([&](auto&) {
         sent_record r;
         r.msg = q->column_text(0);
         r.submitted = q->column_int(1);
@@ -631,23 +583,21 @@ sqlite_spool::sent(std::string owner, std::optional<std::string> before,
       })) {
     co_return ec;
   }
-  auto rcpts = reader_.prepare("SELECT rcpt, state, at, code, message, "
-                               "attempts, next_attempt FROM recipients "
-                               "WHERE msg = ?1 ORDER BY position LIMIT ?2");
+  auto rcpts = reader_.prepare(
+      "SELECT rcpt, state, at, code, message, attempts, next_attempt FROM recipients "
+      "WHERE msg = ?1 ORDER BY position LIMIT ?2");
   if (!rcpts)
     co_return rcpts.error();
-  for (auto &record : records) {
+  for (auto& record : records) {
     rcpts->reset();
-    rcpts->bind_text(1, record.msg)
-        .bind_int(2, static_cast<std::int64_t>(max_rcpt));
-    if (auto ec = rcpts->for_each_row([&](auto &) {
+    rcpts->bind_text(1, record.msg).bind_int(2, static_cast<std::int64_t>(max_rcpt));
+    if (auto ec = rcpts->for_each_row([&](auto&) {
           recipient_record r;
           r.rcpt = address_of(rcpts->column_text(0));
           r.state = state_of(rcpts->column_text(1));
           r.at = rcpts->column_int(2);
           if (!rcpts->column_is_null(3)) {
-            r.code = proto::errc_from_string(rcpts->column_text(3))
-                         .value_or(proto::errc::internal);
+            r.code = proto::errc_from_string(rcpts->column_text(3)).value_or(proto::errc::internal);
             r.message = rcpts->column_text(4);
           }
           r.attempts = static_cast<int>(rcpts->column_int(5));
@@ -662,10 +612,8 @@ sqlite_spool::sent(std::string owner, std::optional<std::string> before,
   co_return out{std::move(records)};
 }
 
-boost::asio::awaitable<result<std::uint64_t>>
-sqlite_spool::spooled_bytes(std::string owner) {
-  auto q = reader_.prepare(
-      "SELECT COALESCE(SUM(size), 0) FROM messages WHERE owner = ?1");
+boost::asio::awaitable<result<std::uint64_t>> sqlite_spool::spooled_bytes(std::string owner) {
+  auto q = reader_.prepare("SELECT COALESCE(SUM(size), 0) FROM messages WHERE owner = ?1");
   if (!q)
     co_return q.error();
   q->bind_text(1, proto::to_lower(owner));
@@ -677,31 +625,28 @@ sqlite_spool::spooled_bytes(std::string owner) {
 
 // ---- end of a user's own messages ----
 
-boost::asio::awaitable<result<std::size_t>>
-sqlite_spool::expire(unix_time now) {
+boost::asio::awaitable<result<std::size_t>> sqlite_spool::expire(unix_time now) {
   std::size_t count = 0;
-  auto ec = co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     count = 0;
-    auto q = db.prepare("SELECT r.msg, r.position FROM recipients r JOIN "
-                        "messages m ON m.msg = r.msg "
-                        "WHERE m.expires <= ?1 AND r.state IN " +
-                        std::string(pending_states));
+    auto q = db.prepare(
+        "SELECT r.msg, r.position FROM recipients r JOIN messages m ON m.msg = r.msg "
+        "WHERE m.expires <= ?1 AND r.state IN " +
+        std::string(pending_states));
     if (!q)
       return q.error();
     q->bind_int(1, now);
     std::vector<std::pair<std::string, std::int64_t>> rows;
-    if (auto ec = q->for_each_row([&](auto &) {
-          rows.emplace_back(q->column_text(0), q->column_int(1));
-        })) {
+    if (auto ec = q->for_each_row(
+            [&](auto&) { rows.emplace_back(q->column_text(0), q->column_int(1)); })) {
       return ec;
     }
     auto no_retry = [](int) { return unix_time{0}; };
-    for (const auto &[msg, position] : rows) {
-      auto changed =
-          change_recipient(db, msg, position,
-                           row_change{rcpt_event::expire, proto::errc::expired,
-                                      "not pulled before expiry", false},
-                           now, no_retry);
+    for (const auto& [msg, position] : rows) {
+      auto changed = change_recipient(
+          db, msg, position,
+          row_change{rcpt_event::expire, proto::errc::expired, "not pulled before expiry", false},
+          now, no_retry);
       if (!changed)
         return changed.error();
       count += *changed ? 1 : 0;
@@ -713,26 +658,23 @@ sqlite_spool::expire(unix_time now) {
   co_return count;
 }
 
-boost::asio::awaitable<result<std::vector<std::string>>>
-sqlite_spool::purge(unix_time before) {
+boost::asio::awaitable<result<std::vector<std::string>>> sqlite_spool::purge(unix_time before) {
   std::vector<std::string> removed;
-  auto ec = co_await queue_->submit([&](store::sqlite_db &db) -> error_code {
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     removed.clear();
-    auto q = db.prepare("SELECT m.msg FROM messages m WHERE NOT EXISTS (SELECT "
-                        "1 FROM recipients r "
-                        "WHERE r.msg = m.msg AND r.state IN " +
-                        std::string(pending_states) +
-                        ") AND COALESCE((SELECT MAX(at) FROM recipients r "
-                        "WHERE r.msg = m.msg), m.submitted) "
-                        "<= ?1 LIMIT 1000");
+    auto q = db.prepare(
+        "SELECT m.msg FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r "
+        "WHERE r.msg = m.msg AND r.state IN " +
+        std::string(pending_states) +
+        ") AND COALESCE((SELECT MAX(at) FROM recipients r WHERE r.msg = m.msg), m.submitted) "
+        "<= ?1 LIMIT 1000");
     if (!q)
       return q.error();
     q->bind_int(1, before);
-    if (auto ec = q->for_each_row(
-            [&](auto &) { removed.push_back(q->column_text(0)); })) {
+    if (auto ec = q->for_each_row([&](auto&) { removed.push_back(q->column_text(0)); })) {
       return ec;
     }
-    for (const auto &msg : removed) {
+    for (const auto& msg : removed) {
       auto del = db.prepare("DELETE FROM messages WHERE msg = ?1");
       if (!del)
         return del.error();
@@ -744,10 +686,10 @@ sqlite_spool::purge(unix_time before) {
   if (ec)
     co_return ec;
   if (!removed.empty()) {
-    // The records are gone durably; now the bodies. A crash in between leaves
-    // orphan bodies, which recover() removes.
-    co_await queue_->submit([&](store::sqlite_db &) -> error_code {
-      for (const auto &msg : removed) {
+    // The records are gone durably; now the bodies. A crash in between leaves orphan bodies,
+    // which recover() removes.
+    co_await queue_->submit([&](store::sqlite_db&) -> error_code {
+      for (const auto& msg : removed) {
         (void)store::remove_durably(body_path(msg));
       }
       return {};
@@ -756,8 +698,8 @@ sqlite_spool::purge(unix_time before) {
   co_return removed;
 }
 
-// Runs at start, before any listener: a submission in flight could otherwise
-// look like an orphan between its rename and its record.
+// Runs at start, before any listener: a submission in flight could otherwise look like an
+// orphan between its rename and its record.
 boost::asio::awaitable<result<recovery_report>> sqlite_spool::recover() {
   recovery_report report;
   report.stale_temp_files = stale_temp_files_;
@@ -765,37 +707,32 @@ boost::asio::awaitable<result<recovery_report>> sqlite_spool::recover() {
   auto q = reader_.prepare("SELECT msg FROM messages");
   if (!q)
     co_return q.error();
-  if (auto ec =
-          q->for_each_row([&](auto &) { known.insert(q->column_text(0)); })) {
+  if (auto ec = q->for_each_row([&](auto&) { known.insert(q->column_text(0)); })) {
     co_return ec;
   }
   std::vector<std::filesystem::path> orphans;
   std::error_code fs_error;
-  for (const auto &entry :
-       std::filesystem::directory_iterator(bodies_, fs_error)) {
-    if (entry.is_regular_file() &&
-        !known.contains(entry.path().filename().string())) {
+  for (const auto& entry : std::filesystem::directory_iterator(bodies_, fs_error)) {
+    if (entry.is_regular_file() && !known.contains(entry.path().filename().string())) {
       orphans.push_back(entry.path());
     }
   }
-  for (const auto &msg : known) {
+  for (const auto& msg : known) {
     if (!std::filesystem::exists(body_path(msg), fs_error)) {
       report.missing_bodies.push_back(msg);
     }
   }
-  auto pending =
-      reader_.prepare("SELECT COUNT(*) FROM recipients WHERE state IN " +
-                      std::string(pending_states));
+  auto pending = reader_.prepare("SELECT COUNT(*) FROM recipients WHERE state IN " +
+                                 std::string(pending_states));
   if (!pending)
     co_return pending.error();
   if (auto row = pending->step(); row && *row) {
-    report.pending_recipients =
-        static_cast<std::size_t>(pending->column_int(0));
+    report.pending_recipients = static_cast<std::size_t>(pending->column_int(0));
   }
   report.orphan_bodies = orphans.size();
   if (!orphans.empty()) {
-    auto ec = co_await queue_->submit([&](store::sqlite_db &) -> error_code {
-      for (const auto &path : orphans) {
+    auto ec = co_await queue_->submit([&](store::sqlite_db&) -> error_code {
+      for (const auto& path : orphans) {
         if (auto err = store::remove_durably(path))
           return err;
       }
@@ -807,4 +744,4 @@ boost::asio::awaitable<result<recovery_report>> sqlite_spool::recover() {
   co_return report;
 }
 
-} // namespace im2k::oms
+}  // namespace im2k::oms
