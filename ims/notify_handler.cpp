@@ -154,6 +154,7 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
       .kv("source", peer.source.to_string())
       .kv("from", sender)
       .kv("rcpt_domain", rcpt_domain)
+    values.hold = settings_.hold && settings_.hold(sender_domain);
       .kv("spf", spf_word)
       .kv("accepted", accepted)
       .kv_json("refused", std::move(refused));

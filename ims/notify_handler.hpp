@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct notify_settings {
   std::string host;                  // ours
   std::vector<std::string> domains;  // served here, lower case
   std::uint64_t max_message_size = 10 * 1024 * 1024;
+  // True when notifications from this sender domain are held until read (on-read, [N-16]).
+  std::function<bool(std::string_view sender_domain)> hold;
 };
 
 // Facts about the connection, proved at hello: H by the certificate, A among H's addresses.

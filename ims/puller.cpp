@@ -167,22 +167,67 @@ awaitable<void> puller::schedule() {
   }
 }
 
-awaitable<void> puller::run(pull_job job) {
+awaitable<attempt_outcome> puller::run(pull_job job) {
   const pull_key key = job.key;
+  outcomes_.erase(key);
   try {
     co_await attempt(std::move(job));
   } catch (const std::exception& e) {
     // A bug: keep the daemon alive, leave the job resumable.
     log::error("pull.failed").kv("msg", key.msg).kv("reason", e.what());
   }
+  attempt_outcome outcome;
+  if (auto it = outcomes_.find(key); it != outcomes_.end()) {
+    outcome = it->second;
+    outcomes_.erase(it);
+  }
   in_flight_.erase(key);
+  for (auto [it, end] = waiters_.equal_range(key); it != end; ++it) {
+    it->second->cancel();
+  }
   if (stopping_ && in_flight_.empty()) {
     idle_timer_.cancel();
   }
   wake_timer_.cancel();
+  co_return outcome;
+}
+
+awaitable<void> puller::finished(const pull_key& key) {
+  // A pull is bounded by its own deadlines; this bound only keeps a waiter from hanging on.
+  boost::asio::steady_timer timer(executor_);
+  timer.expires_after(std::chrono::minutes(3));
+  const auto waiting = waiters_.emplace(key, &timer);
+  co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  waiters_.erase(waiting);
+}
+
+awaitable<attempt_outcome> puller::pull_now(pull_key key) {
+  const attempt_outcome unavailable{proto::errc::internal, true};
+  if (in_flight_.contains(key)) {
+    co_await finished(key);
+    co_return attempt_outcome{};
+  }
+  if (stopping_) {
+    co_return unavailable;
+  }
+  auto job = co_await records_.release(key);
+  if (!job) {
+    log::error("store.failed").kv("op", "release").kv("code", job.error());
+    co_return unavailable;
+  }
+  if (!*job || (*job)->state != pull_state::pull) {
+    co_return attempt_outcome{};  // nothing left to pull: stored, dropped or given up
+  }
+  if (in_flight_.contains(key)) {  // the scheduler took it while the release was written
+    co_await finished(key);
+    co_return attempt_outcome{};
+  }
+  in_flight_.insert(key);
+  co_return co_await run(std::move(**job));
 }
 
 awaitable<void> puller::retry(const pull_job& job, std::string code, std::string why) {
+  outcomes_[job.key] = {proto::errc_from_string(code).value_or(proto::errc::internal), true};
   const auto delay =
       retry_delay(job.attempts + 1, settings_.retry_initial, settings_.retry_max, random_jitter());
   const std::int64_t next = now_seconds() + delay.count();
@@ -203,6 +248,7 @@ awaitable<void> puller::retry(const pull_job& job, std::string code, std::string
 }
 
 awaitable<void> puller::drop(const pull_job& job, std::string code, std::string why) {
+  outcomes_[job.key] = {proto::errc_from_string(code).value_or(proto::errc::not_found), false};
   log::info("pull.dropped")
       .kv("msg", job.key.msg)
       .kv("peer", job.host)
@@ -219,7 +265,7 @@ awaitable<void> puller::attempt(pull_job job) {
   const pull_key& key = job.key;
   const std::int64_t now = now_seconds();
   if (job.expires <= now) {
-    if (job.state == pull_state::pull) {
+    if (job.state == pull_state::pull || job.state == pull_state::held) {
       co_await drop(job, "expired", "expires has passed");
     } else if (auto ec = co_await records_.give_up(key, "expires passed before the ack")) {
       log::error("store.failed").kv("msg", key.msg).kv("code", ec);

@@ -4,12 +4,14 @@
 // `expires`; the schedule lives in the store, so a restart resumes it ([K-6]).
 //
 // Eager policy ([N-16]): a scheduler coroutine runs every due job, at most max_concurrent at
-// once and never two of the same (S, msg, R) ([P-4]).
+// once and never two of the same (S, msg, R) ([P-4]). On-read policy: the store keeps the pull
+// `held` until the recipient lists (release, then wake) or fetches (pull_now) the entry.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -25,6 +27,13 @@
 #include "ims/store.hpp"
 
 namespace im2k::ims {
+
+// How one attempt ended: no code when it stored, refused or acked; else the code of the
+// temporary failure (retried later) or of the permanent one (the notification is dropped).
+struct attempt_outcome {
+  std::optional<proto::errc> code;
+  bool temporary = false;
+};
 
 struct puller_settings {
   std::string host;  // ours: the hello host I ([P-3]) and the authserv-id ([P-13])
@@ -50,6 +59,10 @@ class puller : public std::enable_shared_from_this<puller> {
   void start();
   // Something became due (a new acceptance): look now.
   void wake();
+  // [M-3]: a fetch of a held entry. Releases the pull and runs it now, whatever its schedule,
+  // or waits (bounded) for the run of it already in flight and reports nothing of that run:
+  // the caller reads the outcome from the store.
+  boost::asio::awaitable<attempt_outcome> pull_now(pull_key key);
   // Drain: no new job starts; jobs in flight finish (a job stopped midway stays resumable in
   // the store) or are abandoned after `bound`.
   boost::asio::awaitable<void> stop(std::chrono::steady_clock::duration bound);
@@ -59,8 +72,9 @@ class puller : public std::enable_shared_from_this<puller> {
 
  private:
   boost::asio::awaitable<void> schedule();
-  boost::asio::awaitable<void> run(pull_job job);
+  boost::asio::awaitable<attempt_outcome> run(pull_job job);
   boost::asio::awaitable<void> attempt(pull_job job);
+  boost::asio::awaitable<void> finished(const pull_key& key);
   boost::asio::awaitable<void> drop(const pull_job& job, std::string code, std::string why);
   boost::asio::awaitable<void> retry(const pull_job& job, std::string code, std::string why);
 
@@ -72,6 +86,8 @@ class puller : public std::enable_shared_from_this<puller> {
   boost::asio::steady_timer wake_timer_;
   boost::asio::steady_timer idle_timer_;  // cancelled when the last job of a drain ends
   std::set<pull_key> in_flight_;
+  std::map<pull_key, attempt_outcome> outcomes_;  // of the runs in flight, set by retry and drop
+  std::multimap<pull_key, boost::asio::steady_timer*> waiters_;  // cancelled when a run ends
   bool stopping_ = false;
 };
 

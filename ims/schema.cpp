@@ -74,7 +74,16 @@ CREATE INDEX mailbox_user ON mailbox(user, id);
 CREATE INDEX mailbox_body ON mailbox(body);
 )sql";
 
-constexpr std::array<std::string_view, 1> scripts{schema_v1};
+// The mailbox listener ([M-*]) and on-read pulls ([N-16]): every accepted recipient gets its
+// mailbox id at acceptance, so that a held entry keeps the id it was listed with once stored;
+// pulls gain the state `held`.
+constexpr std::string_view schema_v2 = R"sql(
+ALTER TABLE notifications ADD COLUMN entry_id TEXT;  -- [M-5], NULL unless accepted
+CREATE UNIQUE INDEX notifications_entry ON notifications(entry_id);
+CREATE INDEX notifications_rcpt ON notifications(rcpt_key, state);
+)sql";
+
+constexpr std::array<std::string_view, 2> scripts{schema_v1, schema_v2};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "common/metrics/answers.hpp"
 #include "common/metrics/tls_failures.hpp"
 #include "ims/designation.hpp"
+#include "ims/schema.hpp"
 #include "proto/messages/notify.hpp"
 
 namespace im2k::ims {
@@ -37,8 +38,15 @@ server::server(boost::asio::io_context& io, ims_config config)
   pulling.max_message_size = config_.max_message_size;
   puller_ = puller::create(io_.get_executor(), pulling, *dns_, *store_, pull_credentials_);
   notify_ = std::make_unique<notify_handler>(
-      notify_settings{config_.host, config_.domains, config_.max_message_size}, *dns_, *store_,
-      [p = puller_] { p->wake(); });
+      notify_settings{config_.host, config_.domains, config_.max_message_size,
+                      [this](std::string_view s) {
+                        return config_.policy.pull_mode_for(s) == pull_mode::on_read;
+                      }},
+      *dns_, *store_, [p = puller_] { p->wake(); });
+  mailbox_credentials_ = std::make_shared<tls::credentials>(config_.tls, tls::side::server,
+                                                            tls::listener_kind::mailbox);
+  mailbox_ = std::make_unique<mailbox_handler>(
+      database_path(config_.state_dir), store_->bodies_dir(), *store_, puller_, password_pool_);
 }
 
 server::~server() = default;
@@ -86,6 +94,14 @@ void server::start() {
                              " (notify): " + ec.message());
   }
   notify_listener_->start();
+  mailbox_listener_ = net::listener::create(
+      io_.get_executor(), settings, mailbox_credentials_,
+      [this](net::session& s, net::incoming_request r) { return (*mailbox_)(s, std::move(r)); });
+  if (auto ec = mailbox_listener_->open(config_.mailbox_listen)) {
+    throw std::runtime_error("cannot listen on " + net::to_string(config_.mailbox_listen) +
+                             " (mailbox): " + ec.message());
+  }
+  mailbox_listener_->start();
   if (config_.metrics_listen) {
     metrics_ = metrics::http_endpoint::create(io_.get_executor());
     if (auto ec = metrics_->open(*config_.metrics_listen)) {
@@ -102,12 +118,18 @@ void server::start() {
     log::info("metrics.ready").kv("listen", net::to_string(metrics_->local_endpoint()));
   }
   reload_ = std::make_unique<tls::reload_on_sighup>(
-      io_, std::vector<std::shared_ptr<tls::credentials>>{notify_credentials_, pull_credentials_});
+      io_, std::vector<std::shared_ptr<tls::credentials>>{notify_credentials_, pull_credentials_,
+                                                          mailbox_credentials_});
   puller_->start();
   log::info("server.ready")
       .kv("host", config_.host)
       .kv("notify", net::to_string(notify_listener_->local_endpoint()))
+      .kv("mailbox", net::to_string(mailbox_listener_->local_endpoint()))
       .kv("pull_port", config_.pull.port);
+}
+
+boost::asio::ip::tcp::endpoint server::mailbox_endpoint() const {
+  return mailbox_listener_ ? mailbox_listener_->local_endpoint() : boost::asio::ip::tcp::endpoint();
 }
 
 boost::asio::ip::tcp::endpoint server::notify_endpoint() const {
@@ -138,9 +160,12 @@ awaitable<void> server::stop(std::chrono::steady_clock::duration bound) {
   if (reload_) {
     reload_->cancel();
   }
-  // Half the bound each, so that the whole drain stays within it.
+  // A quarter of the bound each, so that the whole drain stays within it.
   if (notify_listener_) {
-    co_await notify_listener_->stop(bound / 2);
+    co_await notify_listener_->stop(bound / 4);
+  }
+  if (mailbox_listener_) {
+    co_await mailbox_listener_->stop(bound / 4);
   }
   co_await puller_->stop(bound / 2);
   if (metrics_) {

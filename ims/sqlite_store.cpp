@@ -61,6 +61,27 @@ error_code settle_pull(store::sqlite_db& db, const pull_key& key) {
   return {};
 }
 
+// Columns: sender_domain, msg, rcpt_domain, host, sender, size, digest, token, expires, state,
+// attempts, next_attempt.
+constexpr std::string_view job_columns =
+    "sender_domain, msg, rcpt_domain, host, sender, size, digest, token, expires, state, "
+    "attempts, next_attempt";
+
+pull_job read_job(store::statement& stmt) {
+  pull_job j;
+  j.key = {stmt.column_text(0), stmt.column_text(1), stmt.column_text(2)};
+  j.host = stmt.column_text(3);
+  j.sender = stmt.column_text(4);
+  j.size = static_cast<std::uint64_t>(stmt.column_int(5));
+  j.digest = stmt.column_text(6);
+  j.token = stmt.column_text(7);
+  j.expires = stmt.column_int(8);
+  j.state = pull_state_from_string(stmt.column_text(9)).value_or(pull_state::done);
+  j.attempts = stmt.column_int(10);
+  j.next_attempt = stmt.column_int(11);
+  return j;
+}
+
 recipient_result read_result(store::statement& stmt, int first) {
   recipient_result r;
   r.rcpt = stmt.column_text(first);
@@ -112,12 +133,15 @@ std::string_view to_string(pull_state state) {
       return "done";
     case pull_state::dropped:
       return "dropped";
+    case pull_state::held:
+      return "held";
   }
   return "dropped";
 }
 
 std::optional<pull_state> pull_state_from_string(std::string_view text) {
-  for (auto s : {pull_state::pull, pull_state::ack, pull_state::done, pull_state::dropped}) {
+  for (auto s : {pull_state::pull, pull_state::ack, pull_state::done, pull_state::dropped,
+                 pull_state::held}) {
     if (to_string(s) == text) {
       return s;
     }
@@ -179,8 +203,8 @@ awaitable<error_code> sqlite_store::record_notification(notification n,
     auto insert = db.prepare(
         "INSERT OR IGNORE INTO notifications(sender_domain, msg, rcpt_key, rcpt, rcpt_domain, "
         "host, source, sender, size, digest, token, expires, state, code, message, received, "
-        "changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-        "?16, ?16)");
+        "changed, entry_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+        "?14, ?15, ?16, ?16, ?17)");
     if (!insert) {
       return insert.error();
     }
@@ -207,6 +231,11 @@ awaitable<error_code> sqlite_store::record_notification(notification n,
         insert->bind_null(14);
       }
       insert->bind_text(15, r.message);
+      if (r.state == rcpt_state::accepted) {
+        insert->bind_text(17, proto::new_message_id());  // [M-5], kept once stored
+      } else {
+        insert->bind_null(17);
+      }
       if (auto ec = insert->run()) {
         return ec;
       }
@@ -217,12 +246,14 @@ awaitable<error_code> sqlite_store::record_notification(notification n,
     if (!new_acceptance) {
       return {};
     }
-    // The first acceptance's values stand [N-12]; a new recipient makes the pull due again.
+    // The first acceptance's values stand [N-12]; a new recipient makes the pull due again,
+    // unless it is held and stays held ([N-16]).
     auto pull = db.prepare(
         "INSERT INTO pulls(sender_domain, msg, rcpt_domain, host, sender, size, digest, token, "
         "expires, state, attempts, next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "'pull', 0, ?10) ON CONFLICT(sender_domain, msg, rcpt_domain) DO UPDATE SET "
-        "state = 'pull', attempts = 0, next_attempt = ?10");
+        "?11, 0, ?10) ON CONFLICT(sender_domain, msg, rcpt_domain) DO UPDATE SET "
+        "state = CASE WHEN pulls.state = 'held' AND excluded.state = 'held' THEN 'held' "
+        "ELSE 'pull' END, attempts = 0, next_attempt = ?10");
     if (!pull) {
       return pull.error();
     }
@@ -236,6 +267,7 @@ awaitable<error_code> sqlite_store::record_notification(notification n,
         .bind_text(8, n.token)
         .bind_int(9, n.expires)
         .bind_int(10, now)
+        .bind_text(11, n.hold ? "held" : "pull")
         .run();
   });
 }
@@ -244,34 +276,25 @@ awaitable<result<std::vector<pull_job>>> sqlite_store::due_pulls(std::int64_t no
                                                                  std::size_t limit) {
   auto stmt = reader_.prepare(
       "SELECT sender_domain, msg, rcpt_domain, host, sender, size, digest, token, expires, "
-      "state, attempts, next_attempt FROM pulls WHERE state IN ('pull','ack') AND "
-      "next_attempt <= ?1 ORDER BY next_attempt LIMIT ?2");
+      "state, attempts, next_attempt FROM pulls WHERE (state IN ('pull','ack') AND "
+      "next_attempt <= ?1) OR (state = 'held' AND expires <= ?1) ORDER BY next_attempt "
+      "LIMIT ?2");
   if (!stmt) {
     co_return stmt.error();
   }
   stmt->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
   std::vector<pull_job> jobs;
-  if (auto ec = stmt->for_each_row([&](auto&) {
-        pull_job j;
-        j.key = {stmt->column_text(0), stmt->column_text(1), stmt->column_text(2)};
-        j.host = stmt->column_text(3);
-        j.sender = stmt->column_text(4);
-        j.size = static_cast<std::uint64_t>(stmt->column_int(5));
-        j.digest = stmt->column_text(6);
-        j.token = stmt->column_text(7);
-        j.expires = stmt->column_int(8);
-        j.state = pull_state_from_string(stmt->column_text(9)).value_or(pull_state::done);
-        j.attempts = stmt->column_int(10);
-        j.next_attempt = stmt->column_int(11);
-        jobs.push_back(std::move(j));
-      })) {
+  if (auto ec = stmt->for_each_row([&](auto&) { jobs.push_back(read_job(*stmt)); })) {
     co_return ec;
   }
   co_return jobs;
 }
 
 awaitable<result<std::optional<std::int64_t>>> sqlite_store::next_due() {
-  auto stmt = reader_.prepare("SELECT min(next_attempt) FROM pulls WHERE state IN ('pull','ack')");
+  // A held pull is due when it expires, to be given up ([N-10]).
+  auto stmt = reader_.prepare(
+      "SELECT min(CASE state WHEN 'held' THEN expires ELSE next_attempt END) FROM pulls WHERE "
+      "state IN ('pull','ack','held')");
   if (!stmt) {
     co_return stmt.error();
   }
@@ -313,7 +336,8 @@ awaitable<result<delivery>> sqlite_store::store_body(pull_key key, store::durabl
     // Recipients still waiting for their copy, with the values for their mailbox entries.
     auto waiting = prepare_for(db,
                                "SELECT n.rcpt_key, n.sender, n.received, "
-                               "EXISTS(SELECT 1 FROM users u WHERE u.address = n.rcpt_key) "
+                               "EXISTS(SELECT 1 FROM users u WHERE u.address = n.rcpt_key), "
+                               "n.entry_id "
                                "FROM notifications n WHERE n.sender_domain = ?1 AND n.msg = ?2 "
                                "AND n.rcpt_domain = ?3 AND n.state = 'accepted'",
                                key);
@@ -325,11 +349,14 @@ awaitable<result<delivery>> sqlite_store::store_body(pull_key key, store::durabl
       std::string sender;
       std::int64_t received;
       bool is_user;
+      std::string entry_id;  // the id it was listed with while held; new if none
     };
     std::vector<row_values> rows;
     if (auto ec = waiting->for_each_row([&](auto&) {
-          rows.push_back({waiting->column_text(0), waiting->column_text(1), waiting->column_int(2),
-                          waiting->column_int(3) != 0});
+          rows.push_back(
+              {waiting->column_text(0), waiting->column_text(1), waiting->column_int(2),
+               waiting->column_int(3) != 0,
+               waiting->column_is_null(4) ? proto::new_message_id() : waiting->column_text(4)});
         })) {
       return ec;
     }
@@ -369,7 +396,7 @@ awaitable<result<delivery>> sqlite_store::store_body(pull_key key, store::durabl
           .bind_int(7, now);
       if (r.is_user) {
         insert_entry->reset();
-        if (auto e = insert_entry->bind_text(1, proto::new_message_id())
+        if (auto e = insert_entry->bind_text(1, r.entry_id)
                          .bind_text(2, r.rcpt_key)
                          .bind_text(3, key.sender_domain)
                          .bind_text(4, key.msg)
@@ -552,6 +579,272 @@ awaitable<result<std::vector<mailbox_entry>>> sqlite_store::mailbox(std::string 
     co_return ec;
   }
   co_return out;
+}
+
+// --- The mailbox listener and on-read pulls ---
+
+awaitable<result<entry_page>> sqlite_store::list_entries(std::string user,
+                                                         std::optional<std::string> after,
+                                                         std::size_t limit, std::int64_t now) {
+  // Stored copies and held notifications share one id space ([M-5]); one more row than the
+  // page tells whether more follow.
+  auto stmt = reader_.prepare(
+      "SELECT id, sender, size, received, 0 FROM mailbox WHERE user = ?1 AND id > ?2 "
+      "UNION ALL SELECT entry_id, sender, size, received, 1 FROM notifications WHERE "
+      "rcpt_key = ?1 AND state = 'accepted' AND entry_id IS NOT NULL AND entry_id > ?2 AND "
+      "expires > ?3 ORDER BY 1 LIMIT ?4");
+  if (!stmt) {
+    co_return stmt.error();
+  }
+  stmt->bind_text(1, proto::to_lower(user))
+      .bind_text(2, after.value_or(std::string()))
+      .bind_int(3, now)
+      .bind_int(4, static_cast<std::int64_t>(limit) + 1);
+  entry_page page;
+  if (auto ec = stmt->for_each_row([&](auto&) {
+        page.entries.push_back({stmt->column_text(0), stmt->column_text(1),
+                                static_cast<std::uint64_t>(stmt->column_int(2)),
+                                stmt->column_int(3), stmt->column_int(4) != 0});
+      })) {
+    co_return ec;
+  }
+  if (page.entries.size() > limit) {
+    page.entries.resize(limit);
+    page.more = true;
+  }
+  co_return page;
+}
+
+awaitable<result<std::optional<found_entry>>> sqlite_store::find_entry(std::string user,
+                                                                       std::string id) {
+  using answer = std::optional<found_entry>;
+  const std::string user_key = proto::to_lower(user);
+  auto stored = reader_.prepare(
+      "SELECT id, user, sender_domain, msg, sender, size, received, body FROM mailbox WHERE "
+      "id = ?1 AND user = ?2");
+  if (!stored) {
+    co_return stored.error();
+  }
+  stored->bind_text(1, id).bind_text(2, user_key);
+  auto row = stored->step();
+  if (!row) {
+    co_return row.error();
+  }
+  if (*row) {
+    found_entry f;
+    f.stored =
+        mailbox_entry{stored->column_text(0), stored->column_text(1),
+                      stored->column_text(2), stored->column_text(3),
+                      stored->column_text(4), static_cast<std::uint64_t>(stored->column_int(5)),
+                      stored->column_int(6),  stored->column_text(7)};
+    f.key = {f.stored->sender_domain, f.stored->msg, {}};
+    f.state = rcpt_state::stored;
+    co_return answer(std::move(f));
+  }
+  // Not stored: a notification listed with this id. Once stored and deleted, it names nothing.
+  auto held = reader_.prepare(
+      "SELECT sender_domain, msg, rcpt_domain, state, code, expires FROM notifications WHERE "
+      "entry_id = ?1 AND rcpt_key = ?2 AND state IN ('accepted','dropped','refused')");
+  if (!held) {
+    co_return held.error();
+  }
+  held->bind_text(1, id).bind_text(2, user_key);
+  row = held->step();
+  if (!row) {
+    co_return row.error();
+  }
+  if (!*row) {
+    co_return answer();
+  }
+  found_entry f;
+  f.key = {held->column_text(0), held->column_text(1), held->column_text(2)};
+  f.state = rcpt_state_from_string(held->column_text(3)).value_or(rcpt_state::dropped);
+  if (!held->column_is_null(4)) {
+    f.code = proto::errc_from_string(held->column_text(4));
+  }
+  f.expires = held->column_int(5);
+  co_return answer(std::move(f));
+}
+
+awaitable<result<std::size_t>> sqlite_store::release_held(std::string user) {
+  const std::string user_key = proto::to_lower(user);
+  constexpr std::string_view held_of_user =
+      "state = 'held' AND EXISTS (SELECT 1 FROM notifications n WHERE n.sender_domain = "
+      "pulls.sender_domain AND n.msg = pulls.msg AND n.rcpt_domain = pulls.rcpt_domain AND "
+      "n.rcpt_key = ?1 AND n.state = 'accepted')";
+  // A read first: most lists release nothing, and need no write.
+  auto any = reader_.prepare("SELECT EXISTS (SELECT 1 FROM pulls WHERE " +
+                             std::string(held_of_user) + ")");
+  if (!any) {
+    co_return any.error();
+  }
+  any->bind_text(1, user_key);
+  auto row = any->step();
+  if (!row) {
+    co_return row.error();
+  }
+  if (!*row || any->column_int(0) == 0) {
+    co_return std::size_t{0};
+  }
+  std::size_t released = 0;
+  const std::string sql =
+      "UPDATE pulls SET state = 'pull', next_attempt = ?2 WHERE " + std::string(held_of_user);
+  // Named: a lambda inside a co_await expression trips a GCC 12 coroutine bug.
+  store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
+    auto stmt = db.prepare(sql);
+    if (!stmt) {
+      return stmt.error();
+    }
+    if (auto e = stmt->bind_text(1, user_key).bind_int(2, now_seconds()).run()) {
+      return e;
+    }
+    released = static_cast<std::size_t>(db.changes());
+    return {};
+  };
+  const auto ec = co_await queue_->submit(std::move(item));
+  if (ec) {
+    co_return ec;
+  }
+  co_return released;
+}
+
+awaitable<result<std::optional<pull_job>>> sqlite_store::release(pull_key key) {
+  std::optional<pull_job> job;
+  // Named: a lambda inside a co_await expression trips a GCC 12 coroutine bug.
+  store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
+    job.reset();
+    auto update = prepare_for(db,
+                              "UPDATE pulls SET state = 'pull', next_attempt = ?4 WHERE "
+                              "sender_domain = ?1 AND msg = ?2 AND rcpt_domain = ?3 AND "
+                              "state = 'held'",
+                              key);
+    if (!update) {
+      return update.error();
+    }
+    if (auto e = update->bind_int(4, now_seconds()).run()) {
+      return e;
+    }
+    auto select = prepare_for(
+        db, "SELECT " + std::string(job_columns) + " FROM pulls WHERE " + std::string(key_where),
+        key);
+    if (!select) {
+      return select.error();
+    }
+    auto row = select->step();
+    if (!row) {
+      return row.error();
+    }
+    if (*row) {
+      job = read_job(*select);
+    }
+    return {};
+  };
+  const auto ec = co_await queue_->submit(std::move(item));
+  if (ec) {
+    co_return ec;
+  }
+  co_return job;
+}
+
+awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string id) {
+  const std::string user_key = proto::to_lower(user);
+  bool found = false;
+  std::optional<std::filesystem::path> unreferenced;
+  // Named: a lambda inside a co_await expression trips a GCC 12 coroutine bug.
+  store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
+    found = false;
+    unreferenced.reset();
+    auto body = db.prepare("SELECT body FROM mailbox WHERE id = ?1 AND user = ?2");
+    if (!body) {
+      return body.error();
+    }
+    auto row = body->bind_text(1, id).bind_text(2, user_key).step();
+    if (!row) {
+      return row.error();
+    }
+    if (*row) {
+      const std::string name = body->column_text(0);
+      auto remove = db.prepare("DELETE FROM mailbox WHERE id = ?1");
+      if (!remove) {
+        return remove.error();
+      }
+      if (auto e = remove->bind_text(1, id).run()) {
+        return e;
+      }
+      // [M-4]: the copy goes with the last entry that refers to it.
+      auto orphan = db.prepare(
+          "DELETE FROM bodies WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE "
+          "body = ?1)");
+      if (!orphan) {
+        return orphan.error();
+      }
+      if (auto e = orphan->bind_text(1, name).run()) {
+        return e;
+      }
+      if (db.changes() > 0) {
+        unreferenced = bodies_dir_ / name;
+      }
+      found = true;
+      return {};
+    }
+    // A held entry: this recipient's notification is dropped ([M-4]).
+    auto held = db.prepare(
+        "SELECT sender_domain, msg, rcpt_domain FROM notifications WHERE entry_id = ?1 AND "
+        "rcpt_key = ?2 AND state = 'accepted'");
+    if (!held) {
+      return held.error();
+    }
+    row = held->bind_text(1, id).bind_text(2, user_key).step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return {};
+    }
+    const pull_key key{held->column_text(0), held->column_text(1), held->column_text(2)};
+    auto drop_one = db.prepare(
+        "UPDATE notifications SET state = 'dropped', message = 'deleted by the recipient "
+        "before it was pulled', changed = ?2 WHERE entry_id = ?1");
+    if (!drop_one) {
+      return drop_one.error();
+    }
+    if (auto e = drop_one->bind_text(1, id).bind_int(2, now_seconds()).run()) {
+      return e;
+    }
+    // Nobody else waits for the copy: no pull; outcomes already stored or refused keep their
+    // ack.
+    if (auto e = run_for(db,
+                         "UPDATE pulls SET state = CASE WHEN EXISTS (SELECT 1 FROM notifications "
+                         "n WHERE n.sender_domain = ?1 AND n.msg = ?2 AND n.rcpt_domain = ?3 AND "
+                         "n.state IN ('stored','refused')) THEN 'ack' ELSE 'dropped' END, "
+                         "next_attempt = 0 WHERE sender_domain = ?1 AND msg = ?2 AND "
+                         "rcpt_domain = ?3 AND state IN ('held','pull') AND NOT EXISTS (SELECT 1 "
+                         "FROM notifications n WHERE n.sender_domain = ?1 AND n.msg = ?2 AND "
+                         "n.rcpt_domain = ?3 AND n.state = 'accepted')",
+                         key)) {
+      return e;
+    }
+    found = true;
+    return {};
+  };
+  const auto ec = co_await queue_->submit(std::move(item));
+  if (ec) {
+    co_return result<bool>(boost::system::in_place_error, ec);
+  }
+  if (unreferenced) {
+    // After the commit, on the writer thread (fsync): a crash before this leaves a file no row
+    // names, which recovery removes.
+    store::commit_queue::work remove = [&](store::sqlite_db&) -> error_code {
+      return store::remove_durably(*unreferenced);
+    };
+    const auto removed = co_await queue_->submit(std::move(remove));
+    if (removed) {
+      log::warn("store.remove_failed")
+          .kv("body", unreferenced->filename().string())
+          .kv("code", removed);
+    }
+  }
+  co_return found;
 }
 
 result<recovery_report> sqlite_store::recover(std::int64_t now) {

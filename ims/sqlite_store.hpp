@@ -49,6 +49,20 @@ class sqlite_store final : public mail_store {
                                                                 std::string error) override;
   boost::asio::awaitable<boost::system::result<std::vector<mailbox_entry>>> mailbox(
       std::string user) override;
+
+  // The mailbox listener and on-read pulls.
+  boost::asio::awaitable<boost::system::result<entry_page>> list_entries(
+      std::string user, std::optional<std::string> after, std::size_t limit,
+      std::int64_t now) override;
+  boost::asio::awaitable<boost::system::result<std::optional<found_entry>>> find_entry(
+      std::string user, std::string id) override;
+  boost::asio::awaitable<boost::system::result<std::size_t>> release_held(
+      std::string user) override;
+  boost::asio::awaitable<boost::system::result<std::optional<pull_job>>> release(
+      pull_key key) override;
+  boost::asio::awaitable<boost::system::result<bool>> delete_entry(std::string user,
+                                                                   std::string id) override;
+
   boost::system::result<recovery_report> recover(std::int64_t now) override;
 
  private:

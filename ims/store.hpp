@@ -25,8 +25,9 @@ enum class rcpt_state { accepted, rejected, stored, refused, acked, dropped };
 std::string_view to_string(rcpt_state state);
 std::optional<rcpt_state> rcpt_state_from_string(std::string_view text);
 
-// Per (S, msg, R): `pull` waits for a (re)try, `ack` has outcomes waiting for the OMS's ok.
-enum class pull_state { pull, ack, done, dropped };
+// Per (S, msg, R): `pull` waits for a (re)try, `ack` has outcomes waiting for the OMS's ok,
+// `held` waits for its recipient to read the mailbox (policy on-read, [N-16]).
+enum class pull_state { pull, ack, done, dropped, held };
 std::string_view to_string(pull_state state);
 std::optional<pull_state> pull_state_from_string(std::string_view text);
 
@@ -43,6 +44,7 @@ struct notification {
   std::string token;
   std::int64_t expires = 0;   // unix seconds
   std::int64_t received = 0;  // unix seconds
+  bool hold = false;          // on-read policy ([N-16]): record, pull only once read
 };
 
 // A per-recipient result, as recorded or to be recorded.
@@ -100,6 +102,30 @@ struct recovery_report {
   std::size_t pulls_resumed = 0;          // pulls and acks due again
 };
 
+// One entry of a mailbox as `list` shows it ([M-2]).
+struct listed_entry {
+  std::string id;
+  std::string sender;         // the notified `from`
+  std::uint64_t size = 0;     // the stored size, or the notified one while held
+  std::int64_t received = 0;  // when the notification was accepted
+  bool held = false;
+};
+
+struct entry_page {
+  std::vector<listed_entry> entries;
+  bool more = false;
+};
+
+// What an entry id names: a stored copy, or a notification that has none (yet): `accepted` is
+// held, `dropped` or `refused` ended without a copy (`code` says why, when known).
+struct found_entry {
+  std::optional<mailbox_entry> stored;
+  pull_key key;
+  rcpt_state state = rcpt_state::accepted;
+  std::optional<proto::errc> code;
+  std::int64_t expires = 0;
+};
+
 class mail_store {
  public:
   virtual ~mail_store() = default;
@@ -152,6 +178,29 @@ class mail_store {
 
   virtual boost::asio::awaitable<boost::system::result<std::vector<mailbox_entry>>> mailbox(
       std::string user) = 0;
+
+  // --- The mailbox listener and on-read pulls ([M-*], [N-16]) ---
+
+  // One page of `user`'s entries for `list` ([M-2]): stored copies and `held` notifications
+  // (accepted, not stored, not expired at `now`), in ascending id order, those with an id
+  // greater than `after`, at most `limit`; `more` when further entries follow.
+  virtual boost::asio::awaitable<boost::system::result<entry_page>> list_entries(
+      std::string user, std::optional<std::string> after, std::size_t limit, std::int64_t now) = 0;
+  // What `id` names for `user` ([M-1]); nullopt for another user's id or an unknown one.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<found_entry>>> find_entry(
+      std::string user, std::string id) = 0;
+  // Makes every `held` pull with an accepted recipient `user` due now; how many it released.
+  virtual boost::asio::awaitable<boost::system::result<std::size_t>> release_held(
+      std::string user) = 0;
+  // Makes the pull due now if it is `held` (else changes nothing); the job as it then stands,
+  // nullopt if there is no such pull.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<pull_job>>> release(
+      pull_key key) = 0;
+  // [M-4]: removes `user`'s entry `id` durably. A stored copy's file is removed once no entry
+  // refers to it; a held entry's notification is dropped for that recipient (its pull with it
+  // when nobody else waits for it). False when `user` has no such entry.
+  virtual boost::asio::awaitable<boost::system::result<bool>> delete_entry(std::string user,
+                                                                           std::string id) = 0;
 
   // [K-6], before the daemon answers anything: removes temporary and unreferenced body files,
   // logs records whose body is gone, and makes every unfinished pull and ack due now. Blocks:

@@ -6,6 +6,14 @@
 #include "proto/syntax.hpp"
 
 namespace im2k::ims {
+namespace {
+
+const std::string& dummy_hash() {
+  static const std::string hash = crypto::hash_password("im2k dummy password, never valid");
+  return hash;
+}
+
+}  // namespace
 
 boost::system::result<user_change> add_user(store::sqlite_db& db, std::string_view address,
                                             std::string_view password) {
@@ -85,6 +93,31 @@ boost::system::result<bool> user_exists(store::sqlite_db& db, std::string_view a
     return answer(boost::system::in_place_error, row.error());
   }
   return *row;
+}
+
+boost::system::result<std::optional<std::string>> password_hash(store::sqlite_db& db,
+                                                                std::string_view address) {
+  auto stmt = db.prepare("SELECT password FROM users WHERE address = ?1");
+  if (!stmt) {
+    return stmt.error();
+  }
+  stmt->bind_text(1, proto::to_lower(address));
+  auto row = stmt->step();
+  if (!row) {
+    return row.error();
+  }
+  if (!*row) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(stmt->column_text(0));
+}
+
+bool password_matches(const std::optional<std::string>& stored, std::string_view password) {
+  if (!stored) {
+    (void)crypto::verify_password(password, dummy_hash());
+    return false;
+  }
+  return crypto::verify_password(password, *stored);
 }
 
 }  // namespace im2k::ims

@@ -4,6 +4,7 @@
 // user_exists on a read connection.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +29,12 @@ boost::system::result<user_change> remove_user(store::sqlite_db& db, std::string
 // Every user, in address order.
 boost::system::result<std::vector<std::string>> list_users(store::sqlite_db& db);
 boost::system::result<bool> user_exists(store::sqlite_db& db, std::string_view address);
+// The stored scrypt hash of a user, nullopt for an unknown one.
+boost::system::result<std::optional<std::string>> password_hash(store::sqlite_db& db,
+                                                                std::string_view address);
+// [U-2], [U-3]: true when `password` matches `stored`. For an unknown user (nullopt) the KDF
+// still runs, on a fixed dummy hash, so that time does not tell whether the user exists. Blocks
+// for the KDF (about 100 ms): call it off the event loop.
+bool password_matches(const std::optional<std::string>& stored, std::string_view password);
 
 }  // namespace im2k::ims

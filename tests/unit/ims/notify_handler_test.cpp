@@ -41,8 +41,9 @@ class notify_handler_test : public ::testing::Test {
     store_ = std::make_unique<sqlite_store>(dir_.path());
     ASSERT_TRUE(store_->recover(now()).has_value());
     dns_.txt_answers["alpha.test"] = fake_resolver::ok<std::string>({"v=spf1 ip4:127.0.1.1 -all"});
-    handler_ = std::make_unique<notify_handler>(
-        notify_settings{"mx.beta.test", {"beta.test"}, 1000}, dns_, *store_, [this] { ++wakes_; });
+    handler_ =
+        std::make_unique<notify_handler>(notify_settings{"mx.beta.test", {"beta.test"}, 1000, {}},
+                                         dns_, *store_, [this] { ++wakes_; });
   }
 
   proto::notify_request request(std::vector<std::string> rcpts) {
