@@ -13,6 +13,7 @@ namespace im2k::ims {
 notify_handler::notify_handler(notify_settings settings, dns::resolver& dns, mail_store& records,
                                std::function<void()> accepted)
     : settings_(std::move(settings)),
+      policy_(settings_.policy),
       dns_(dns),
       records_(records),
       accepted_(std::move(accepted)) {}
@@ -62,7 +63,10 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
     co_return refuse(proto::errc::message_too_large,
                      "size over " + std::to_string(settings_.max_message_size));
   }
-  // Step 8 (rate limit per source address): none configured in this version.
+  // Step 8, before SPF so that a flood costs no DNS work.
+  if (auto refusal = policy_.check_source(peer.source, notify_policy::clock::now())) {
+    co_return refuse(refusal->code, std::move(refusal->reason));
+  }
   // Step 9.
   const auto spf = co_await check_sender(dns_, peer.source, sender, peer.host, settings_.host);
   const std::string spf_word(spf::to_string(spf.result));
@@ -72,12 +76,20 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
         *spf.refusal,
         "SPF " + spf_word + " for " + peer.source.to_string() + " and " + sender_domain, spf_word);
   }
-  // Steps 10, 11 (policy, per-domain rate limit): none configured in this version.
+  // Step 10.
+  if (auto refusal = policy_.check_parties(sender_domain, peer.host)) {
+    co_return refuse(refusal->code, std::move(refusal->reason), spf_word);
+  }
+  // Step 11, after SPF so that a forger cannot spend S's budget ([X-1]).
+  if (auto refusal = policy_.check_sender_rate(sender_domain, notify_policy::clock::now())) {
+    co_return refuse(refusal->code, std::move(refusal->reason), spf_word);
+  }
 
   // Step 12, per recipient; a recorded result is answered again ([N-12]).
   proto::notify_response response;
   response.re = request.id;
   std::vector<recipient_result> fresh;
+  std::size_t evaluated = 0;  // afresh, for the recipients cap ([N-17])
   for (const auto& rcpt : request.rcpt) {
     const std::string address = rcpt.to_string();
     proto::notify_result result;
@@ -95,6 +107,15 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
       response.results.push_back(std::move(result));
       continue;
     }
+    if (evaluated == policy_.max_recipients()) {
+      // Not recorded ([N-12]): the OMS notifies it again later and it is evaluated then.
+      result.status = proto::rcpt_status::deferred;
+      result.code = proto::errc::rate_limited;
+      result.message = "over " + std::to_string(evaluated) + " recipients in one notification";
+      response.results.push_back(std::move(result));
+      continue;
+    }
+    ++evaluated;
     recipient_result record{address, rcpt_state::accepted, std::nullopt, {}};
     if (!serves(rcpt.domain)) {
       record = {address, rcpt_state::rejected, proto::errc::domain_not_local,
@@ -133,6 +154,7 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
     values.expires =
         std::min<std::int64_t>(static_cast<std::int64_t>(request.expires), now + max_hold_seconds);
     values.received = now;
+    values.hold = settings_.hold && settings_.hold(sender_domain);
     if (auto ec = co_await records_.record_notification(values, fresh)) {
       log::error("store.failed").kv("msg", request.msg).kv("code", ec);
       co_return refuse(proto::errc::internal, "the notification could not be recorded");
@@ -154,7 +176,6 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
       .kv("source", peer.source.to_string())
       .kv("from", sender)
       .kv("rcpt_domain", rcpt_domain)
-    values.hold = settings_.hold && settings_.hold(sender_domain);
       .kv("spf", spf_word)
       .kv("accepted", accepted)
       .kv_json("refused", std::move(refused));

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "common/dns/resolver.hpp"
+#include "ims/policy.hpp"
 #include "ims/store.hpp"
 #include "proto/messages/notify.hpp"
 #include "proto/messages/response.hpp"
@@ -31,6 +32,8 @@ struct notify_settings {
   std::uint64_t max_message_size = 10 * 1024 * 1024;
   // True when notifications from this sender domain are held until read (on-read, [N-16]).
   std::function<bool(std::string_view sender_domain)> hold;
+  // Steps 8, 10, 11 and the recipients cap ([N-17]); the default refuses nothing.
+  policy_settings policy{};
 };
 
 // Facts about the connection, proved at hello: H by the certificate, A among H's addresses.
@@ -56,6 +59,7 @@ class notify_handler {
   bool serves(const std::string& domain) const;
 
   notify_settings settings_;
+  notify_policy policy_;
   dns::resolver& dns_;
   mail_store& records_;
   std::function<void()> accepted_;

@@ -41,7 +41,8 @@ server::server(boost::asio::io_context& io, ims_config config)
       notify_settings{config_.host, config_.domains, config_.max_message_size,
                       [this](std::string_view s) {
                         return config_.policy.pull_mode_for(s) == pull_mode::on_read;
-                      }},
+                      },
+                      config_.policy},
       *dns_, *store_, [p = puller_] { p->wake(); });
   mailbox_credentials_ = std::make_shared<tls::credentials>(config_.tls, tls::side::server,
                                                             tls::listener_kind::mailbox);
