@@ -99,6 +99,14 @@ listening() { # ADDRESS PORT
   [ -n "$(ss -Hltn "src $1:$2" 2>/dev/null)" ]
 }
 
+all_listening() { # ADDRESS PORT...
+  local address=$1 port
+  shift
+  for port in "$@"; do
+    listening "$address" "$port" || return 1
+  done
+}
+
 dns_listening() {
   [ -n "$(ss -Hlun "src $dns_address:$dns_port" 2>/dev/null)" ]
 }
@@ -126,8 +134,8 @@ service_ready() {
   local service=$1
   case $service in
     dns) dns_listening ;;
-    oms.*) listening "$(address_of "$service")" 4653 && listening "$(address_of "$service")" 4652 ;;
-    mx.*) listening "$(address_of "$service")" 4650 ;;
+    oms.*) all_listening "$(address_of "$service")" 4653 4652 "$metrics_port" ;;
+    mx.*) all_listening "$(address_of "$service")" 4650 "$metrics_port" ;;
   esac
 }
 
@@ -301,6 +309,9 @@ write_unbound_conf() {
 
 write_tls_section() { # HOST
   cat <<EOF
+[metrics]
+listen = "$(address_of "$1"):$metrics_port"
+
 [tls]
 cert = "$dir/ca/$1.pem"
 key = "$dir/ca/$1.key"
@@ -588,7 +599,8 @@ cmd_up() {
   fi
   for d in "${domains[@]}"; do
     local k=$(($(index_of_domain "$d")))
-    for s in "127.$net.$k.1:4652" "127.$net.$k.1:4653" "127.$net.$k.2:4650"; do
+    for s in "127.$net.$k.1:4652" "127.$net.$k.1:4653" "127.$net.$k.1:$metrics_port" \
+      "127.$net.$k.2:4650" "127.$net.$k.2:4651" "127.$net.$k.2:$metrics_port"; do
       [ -z "$(ss -Hltn "src $s" 2>/dev/null)" ] || die "$s is in use (another testbed with --net $net?)"
     done
   done

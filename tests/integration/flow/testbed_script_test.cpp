@@ -91,6 +91,11 @@ TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
     EXPECT_NE(read_file(bob.client_config).find("address = \"127.210.2.2:4651\""),
               std::string::npos);
     EXPECT_NO_THROW(bed.user("dave@gamma.test"));
+    // Every server serves its metrics where state.json says.
+    const auto metrics = run_command(
+        {"curl", "-sS", "--max-time", "10", "http://" + beta.ims.metrics + "/metrics"});
+    EXPECT_EQ(metrics.exit_status, 0) << metrics.err;
+    EXPECT_NE(metrics.out.find("# TYPE "), std::string::npos) << metrics.out;
     pids = pids_of(state);
     for (int pid : pids) {
       EXPECT_TRUE(alive(pid)) << pid;
