@@ -106,14 +106,18 @@ int user_command(const std::string& action, const std::string& config_path,
   }
   auto db = oms::open_state_db(config->state_dir);
   oms::user_db users(db);
-  if (action == "list") {  // address and quota ("default": the server's [quota] default)
+  if (action == "list") {  // the address, and the user's own quota when one is set
     auto list = users.entries();
     if (!list) {
       std::cerr << "im2k-oms: " << list.error().message() << "\n";
       return 1;
     }
     for (const auto& u : *list) {
-      std::cout << u.address << "  quota " << quota_text(u.quota) << "\n";
+      std::cout << u.address;
+      if (u.quota.own) {
+        std::cout << "  quota " << quota_text(u.quota);
+      }
+      std::cout << "\n";
     }
     return 0;
   }
