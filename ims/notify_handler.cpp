@@ -111,7 +111,8 @@ boost::asio::awaitable<notify_outcome> notify_handler::handle(const notify_peer&
       // Not recorded ([N-12]): the OMS notifies it again later and it is evaluated then.
       result.status = proto::rcpt_status::deferred;
       result.code = proto::errc::rate_limited;
-      result.message = "over " + std::to_string(evaluated) + " recipients in one notification";
+      result.message =
+          "over the limit of " + std::to_string(evaluated) + " recipients per notification";
       response.results.push_back(std::move(result));
       continue;
     }
