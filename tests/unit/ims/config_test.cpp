@@ -121,5 +121,15 @@ TEST_F(config_test, crl_require_needs_crl_files) {
   EXPECT_TRUE(has_error(parse_config(text, "ims.toml"), "key \"tls.crl_files\""));
 }
 
+TEST_F(config_test, metrics_listen_is_optional_and_loopback_only) {
+  EXPECT_FALSE(parse_config(valid(), "ims.toml").config.metrics_listen);
+  auto v6 = parse_config(valid() + "[metrics]\nlisten = \"[::1]:0\"\n", "ims.toml");
+  ASSERT_TRUE(v6.ok()) << v6.errors.front();
+  ASSERT_TRUE(v6.config.metrics_listen);
+  EXPECT_TRUE(v6.config.metrics_listen->address().is_loopback());
+  auto wide = parse_config(valid() + "[metrics]\nlisten = \"10.0.0.1:9100\"\n", "ims.toml");
+  EXPECT_TRUE(has_error(wide, "ims.toml: key \"metrics.listen\": expected a loopback address"));
+}
+
 }  // namespace
 }  // namespace im2k::ims

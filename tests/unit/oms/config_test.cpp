@@ -153,5 +153,20 @@ TEST_F(OmsConfig, SyntaxErrorIsReportedOnce) {
   ASSERT_EQ(out.errors.size(), 1u) << out.errors.back();
 }
 
+TEST_F(OmsConfig, MetricsListenIsOptionalAndLoopbackOnly) {
+  auto absent = parse(valid());
+  ASSERT_TRUE(absent.ok()) << absent.errors.front();
+  EXPECT_FALSE(absent.config.metrics_listen);
+  auto loopback = parse(valid() + "[metrics]\nlisten = \"127.0.1.1:9100\"\n");
+  ASSERT_TRUE(loopback.ok()) << loopback.errors.front();
+  ASSERT_TRUE(loopback.config.metrics_listen);
+  EXPECT_EQ(loopback.config.metrics_listen->port(), 9100);
+  auto wide = parse(valid() + "[metrics]\nlisten = \"0.0.0.0:9100\"\n");
+  ASSERT_EQ(wide.errors.size(), 1u);
+  EXPECT_NE(wide.errors[0].find("oms.toml: key \"metrics.listen\": expected a loopback address"),
+            std::string::npos)
+      << wide.errors[0];
+}
+
 }  // namespace
 }  // namespace im2k::oms
