@@ -198,5 +198,125 @@ TEST(McTestbed, MailboxListFetchDelete) {
   EXPECT_EQ(json::parse(r.out)["messages"], json::array());
 }
 
+// `im2k sent` ([Q-8] ... ): alice's messages newest first with each recipient's state,
+// paged by --limit; another user sees none of them, and gets not-found for their ids ([Q-1]).
+TEST(McTestbed, SentListsOnlyTheUsersMessagesNewestFirst) {
+  testbed bed({.net = 251});
+  const std::string first = send(bed, "alice@alpha.test", "bob@beta.test", "sent-first");
+  ASSERT_FALSE(first.empty());
+  ASSERT_EQ(wait_for_state(bed, "alice@alpha.test", first, "bob@beta.test", "pulled"), "pulled");
+  const std::string second = send(bed, "alice@alpha.test", "bob@beta.test", "sent-second");
+  ASSERT_FALSE(second.empty());
+
+  auto r = im2k(bed, "alice@alpha.test", "sent", {"--json"});
+  ASSERT_EQ(r.exit_status, 0) << r.out << r.err;
+  const json document = json::parse(r.out);
+  ASSERT_EQ(document.at("messages").size(), 2u) << r.out;
+  EXPECT_EQ(document.at("more"), false);
+  const json& newest = document.at("messages")[0];
+  const json& oldest = document.at("messages")[1];
+  EXPECT_EQ(newest.at("msg"), second);
+  EXPECT_EQ(oldest.at("msg"), first);
+  EXPECT_GE(newest.at("submitted").get<std::uint64_t>(),
+            oldest.at("submitted").get<std::uint64_t>());
+  EXPECT_GT(oldest.at("size").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(oldest.at("rcpt_count"), 1);
+  ASSERT_EQ(oldest.at("recipients").size(), 1u);
+  EXPECT_EQ(oldest.at("recipients")[0].at("rcpt"), "bob@beta.test");
+  EXPECT_EQ(oldest.at("recipients")[0].at("state"), "pulled");
+  EXPECT_GT(oldest.at("recipients")[0].at("at").get<std::uint64_t>(), 0u);
+
+  // Human output: one block per message, newest first, each recipient's state under its id.
+  r = im2k(bed, "alice@alpha.test", "sent");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith(second + "  "));
+  const auto at_first = r.out.find("\n" + first + "  ");
+  ASSERT_NE(at_first, std::string::npos) << r.out;
+  EXPECT_THAT(r.out.substr(at_first), HasSubstr("\n  bob@beta.test  pulled"));
+  EXPECT_THAT(r.out, HasSubstr(" octets  1 recipient\n"));
+
+  // --limit 1: the newest only, and more follow.
+  r = im2k(bed, "alice@alpha.test", "sent", {"--json", "--limit", "1"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const json limited = json::parse(r.out);
+  ASSERT_EQ(limited.at("messages").size(), 1u);
+  EXPECT_EQ(limited.at("messages")[0].at("msg"), second);
+  EXPECT_EQ(limited.at("more"), true);
+
+  // eve, another user of the same OMS: none of alice's messages, and not-found for their ids.
+  const auto eve_password = bed.dir() / "eve.password";
+  std::ofstream(eve_password) << "eve-password-456\n";
+  auto added = run_command({IM2K_BIN_DIR "/im2k-oms", "user", "add", "--config",
+                            bed.domain("alpha.test").oms.config.string(), "eve@alpha.test",
+                            "--password-file", eve_password.string()},
+                           {}, 60s);
+  ASSERT_EQ(added.exit_status, 0) << added.out << added.err;
+  const std::vector<std::string> as_eve = {"--user", "eve@alpha.test", "--password-file",
+                                           eve_password.string()};
+  auto args = as_eve;
+  args.push_back("--json");
+  r = im2k(bed, "alice@alpha.test", "sent", args);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const json eves = json::parse(r.out);
+  EXPECT_EQ(eves.at("messages"), json::array());
+  for (const std::string command : {"status", "recall"}) {
+    args = as_eve;
+    args.push_back(first);
+    r = im2k(bed, "alice@alpha.test", command, args);
+    EXPECT_EQ(r.exit_status, 1) << command;
+    EXPECT_THAT(r.err, HasSubstr("im2k: not-found: ")) << command;
+  }
+  EXPECT_EQ(wait_for_state(bed, "alice@alpha.test", first, "bob@beta.test", "pulled"), "pulled");
+}
+
+// [S-8]: alice with a small quota sends until the OMS refuses with quota-exceeded; the client
+// exits 1 printing the code, nothing was stored for the refused message, and `sent` shows the
+// spooled messages within the quota.
+TEST(McTestbed, QuotaExceededRefusesTheSubmission) {
+  testbed bed({.net = 250});
+  const auto& alice = bed.user("alice@alpha.test");
+  constexpr std::uint64_t quota = 3000;
+  auto set = run_command(
+      {IM2K_BIN_DIR "/im2k-oms", "user", "passwd", "--config",
+       bed.domain("alpha.test").oms.config.string(), "alice@alpha.test", "--password-file",
+       alice.password_file.string(), "--quota", std::to_string(quota)},
+      {}, 60s);
+  ASSERT_EQ(set.exit_status, 0) << set.out << set.err;
+
+  const auto body = bed.dir() / "quota-body.txt";
+  std::ofstream(body) << std::string(900, 'q') << "\n";
+  int accepted = 0;
+  command_result refused;
+  for (int i = 0; i < 10; ++i) {
+    auto r = im2k(
+        bed, "alice@alpha.test", "send",
+        {"--subject", "quota-" + std::to_string(i), "--body-file", body.string(), "bob@beta.test"});
+    if (r.exit_status != 0) {
+      refused = r;
+      break;
+    }
+    ++accepted;
+  }
+  EXPECT_GE(accepted, 1);
+  EXPECT_LE(accepted, 3);  // each message is over 900 octets
+  EXPECT_EQ(refused.exit_status, 1) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("im2k: quota-exceeded: "));
+
+  auto r = im2k(bed, "alice@alpha.test", "sent", {"--json"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const json document = json::parse(r.out);
+  ASSERT_EQ(document.at("messages").size(), static_cast<std::size_t>(accepted));
+  std::uint64_t spooled = 0;
+  for (const auto& m : document.at("messages")) {
+    spooled += m.at("size").get<std::uint64_t>();
+  }
+  EXPECT_LE(spooled, quota);
+  EXPECT_GT(spooled + 900, quota);  // the refused one would have gone over
+
+  // bob has no quota of his own and the testbed sets no default: unlimited.
+  const std::string msg = send(bed, "bob@beta.test", "alice@alpha.test", "no-quota");
+  EXPECT_FALSE(msg.empty());
+}
+
 }  // namespace
 }  // namespace im2k::test
