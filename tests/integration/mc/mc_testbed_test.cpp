@@ -1,10 +1,11 @@
 // The real `im2k` binary against the real daemons of a testbed (deploy/testbed/testbed.sh):
 // alice@alpha.test sends to bob@beta.test and reads `status` until `pulled`; the error paths
-// (wrong password, unknown message id, another user's message); recall; and the mailbox
-// commands once the IMS serves its mailbox listener.
+// (wrong password, unknown message id, another user's message); recall; the mailbox commands
+// ([M-*]); and on-read pulls ([N-16]): held until bob lists his mailbox.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -169,9 +170,6 @@ TEST(McTestbed, MailboxListFetchDelete) {
   ASSERT_EQ(wait_for_state(bed, "alice@alpha.test", msg, "bob@beta.test", "pulled"), "pulled");
 
   auto r = im2k(bed, "bob@beta.test", "list", {"--json"});
-  if (r.exit_status == 75 && r.err.find("im2k: connection: ") != std::string::npos) {
-    GTEST_SKIP() << "the IMS does not serve its mailbox listener yet: " << r.err;
-  }
   ASSERT_EQ(r.exit_status, 0) << r.err;
   const auto messages = json::parse(r.out).at("messages");
   ASSERT_EQ(messages.size(), 1u) << r.out;
@@ -190,12 +188,137 @@ TEST(McTestbed, MailboxListFetchDelete) {
 
   r = im2k(bed, "bob@beta.test", "delete", {id});
   ASSERT_EQ(r.exit_status, 0) << r.err;
+  r = im2k(bed, "bob@beta.test", "delete", {id});  // a second delete finds nothing
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_THAT(r.err, HasSubstr("im2k: not-found: "));
   r = im2k(bed, "bob@beta.test", "fetch", {id});
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_THAT(r.err, HasSubstr("im2k: not-found: "));
   r = im2k(bed, "bob@beta.test", "list", {"--json"});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["messages"], json::array());
+}
+
+// Sends `text` as the whole message (CRLF lines, so that it is submitted octet for octet).
+std::string send_text(const testbed& bed, const std::string& from, const std::string& to,
+                      const std::string& name, const std::string& text) {
+  const auto file = bed.dir() / (name + ".eml");
+  std::ofstream(file, std::ios::binary) << text;
+  auto r = im2k(bed, from, "send", {"--file", file.string(), to});
+  EXPECT_EQ(r.exit_status, 0) << r.out << r.err;
+  if (r.exit_status != 0 || r.out.size() < 27) {
+    return {};
+  }
+  return r.out.substr(0, r.out.size() - 1);
+}
+
+// The entries of `user`'s mailbox (`list --json`); empty when the command fails.
+json list_of(const testbed& bed, const std::string& user) {
+  auto r = im2k(bed, user, "list", {"--json"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  if (r.exit_status != 0) {
+    return json::array();
+  }
+  return json::parse(r.out).at("messages");
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(McTestbed, MailboxRefusalsAndFetchToFile) {
+  testbed bed({.net = 241});
+  const std::string text =
+      "From: alice@alpha.test\r\nTo: carol@beta.test\r\nSubject: to-file\r\n\r\n"
+      "First line.\r\nSecond line, the last.\r\n";
+  const std::string msg = send_text(bed, "alice@alpha.test", "carol@beta.test", "to-file", text);
+  ASSERT_FALSE(msg.empty());
+  ASSERT_EQ(wait_for_state(bed, "alice@alpha.test", msg, "carol@beta.test", "pulled"), "pulled");
+
+  // A wrong password is refused ([U-3]).
+  const auto wrong = bed.dir() / "wrong.password";
+  std::ofstream(wrong) << "not-the-password\n";
+  auto r = im2k(bed, "carol@beta.test", "list", {"--password-file", wrong.string()});
+  EXPECT_NE(r.exit_status, 0);
+  EXPECT_THAT(r.err, HasSubstr("im2k: not-authenticated: "));
+
+  const auto carols = list_of(bed, "carol@beta.test");
+  ASSERT_EQ(carols.size(), 1u);
+  EXPECT_EQ(carols[0]["state"], "stored");
+  const std::string id = carols[0]["id"];
+
+  // Unknown ids, and carol's id asked for by bob, answer not-found alike ([M-1]).
+  for (const std::string command : {"fetch", "delete"}) {
+    r = im2k(bed, "carol@beta.test", command, {"zzzzzzzzzzzzzzzzzzzzzzzzzy"});
+    EXPECT_EQ(r.exit_status, 1) << command;
+    EXPECT_THAT(r.err, HasSubstr("im2k: not-found: ")) << command;
+    r = im2k(bed, "bob@beta.test", command, {id});
+    EXPECT_EQ(r.exit_status, 1) << command;
+    EXPECT_THAT(r.err, HasSubstr("im2k: not-found: ")) << command;
+  }
+
+  // The file holds the IMS's two fields ([P-13]) and then the sent octets exactly.
+  const auto out = bed.dir() / "fetched.eml";
+  r = im2k(bed, "carol@beta.test", "fetch", {id, "--output", out.string()});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string fetched = read_file(out);
+  EXPECT_THAT(fetched, ::testing::StartsWith("Authentication-Results: mx.beta.test;\r\n"));
+  EXPECT_THAT(fetched, HasSubstr("\r\nReceived: from oms.alpha.test "));
+  ASSERT_GT(fetched.size(), text.size());
+  EXPECT_EQ(fetched.substr(fetched.size() - text.size()), text);
+  EXPECT_EQ(fetched.size(), carols[0]["size"].get<std::size_t>());
+  // Bob's wrong guesses changed nothing of carol's.
+  EXPECT_EQ(list_of(bed, "carol@beta.test").size(), 1u);
+}
+
+TEST(McTestbed, OnReadPullsWhenTheMailboxIsListed) {
+  testbed bed({.net = 240, .ims_append = "[policy]\npull = \"on-read\"\n"});
+  const std::string msg = send(bed, "alice@alpha.test", "bob@beta.test", "on-read");
+  ASSERT_FALSE(msg.empty());
+  ASSERT_EQ(wait_for_state(bed, "alice@alpha.test", msg, "bob@beta.test", "notified"), "notified");
+  // Accepted and held: no pull until bob reads ([N-16]).
+  const auto db = bed.domain("beta.test").ims.state_dir / "ims.db";
+  const auto pulls = query_database(db, "SELECT state FROM pulls WHERE msg = '" + msg + "'");
+  ASSERT_EQ(pulls.size(), 1u);
+  EXPECT_EQ(pulls[0][0], "held");
+  EXPECT_TRUE(stored_copies(bed.domain("beta.test").ims.state_dir).empty());
+
+  auto entries = list_of(bed, "bob@beta.test");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["state"], "held");
+  EXPECT_EQ(entries[0]["from"], "alice@alpha.test");
+  const std::string id = entries[0]["id"];
+
+  // The list released the pull: stored soon, under the id it was listed with ([M-5]).
+  std::string state;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (state != "stored" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    entries = list_of(bed, "bob@beta.test");
+    state = entries.size() == 1 ? entries[0]["state"].get<std::string>() : "";
+  }
+  ASSERT_EQ(state, "stored");
+  EXPECT_EQ(entries[0]["id"], id);
+  EXPECT_EQ(wait_for_state(bed, "alice@alpha.test", msg, "bob@beta.test", "pulled"), "pulled");
+
+  // A fetch right after the list that shows a message held gets the message ([M-3]): it
+  // pulls now, or waits for the pull the list started.
+  const std::string second = send(bed, "alice@alpha.test", "bob@beta.test", "fetch-held");
+  ASSERT_FALSE(second.empty());
+  ASSERT_EQ(wait_for_state(bed, "alice@alpha.test", second, "bob@beta.test", "notified"),
+            "notified");
+  std::string held_id;
+  for (const auto& e : list_of(bed, "bob@beta.test")) {
+    if (e["id"] != id) {
+      held_id = e["id"];
+    }
+  }
+  ASSERT_FALSE(held_id.empty());
+  auto r = im2k(bed, "bob@beta.test", "fetch", {held_id});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Subject: fetch-held\r\n"));
+  EXPECT_EQ(wait_for_state(bed, "alice@alpha.test", second, "bob@beta.test", "pulled"), "pulled");
 }
 
 // `im2k sent` ([Q-8] ... ): alice's messages newest first with each recipient's state,
