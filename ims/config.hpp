@@ -43,7 +43,7 @@ struct ims_config {
   std::uint64_t max_message_size = 10 * 1024 * 1024;
   std::optional<boost::asio::ip::address> bind_address;
   boost::asio::ip::tcp::endpoint notify_listen;
-  boost::asio::ip::tcp::endpoint mailbox_listen;  // parsed now; the listener comes later
+  boost::asio::ip::tcp::endpoint mailbox_listen;  // users: auth, list, fetch, delete
   pull_settings pull;
   tls::tls_settings tls;
   std::vector<std::string> dns_servers;  // empty: resolv.conf
