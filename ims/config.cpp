@@ -70,6 +70,8 @@ config_outcome read(config::document doc, const std::string& file) {
   c.host = config::read_host(root, "mx.example.org", file, extra);
   c.domains = config::read_domains(root, file, extra);
   c.state_dir = root.path("state_dir");
+  c.user = config::read_account(root, "user", file, extra);
+  c.group = config::read_account(root, "group", file, extra);
   c.max_message_size = root.size("max_message_size", 1, std::uint64_t{1} << 40, c.max_message_size);
   c.bind_address = config::read_bind_address(root, "127.0.2.2", file, extra);
 

@@ -2,6 +2,7 @@
 //
 //   host = "mx.beta.test"            domains = ["beta.test"]       state_dir = "..."
 //   max_message_size = "10MiB"       bind_address = "127.0.2.2"    (optional, source of pulls)
+//   user = "im2k"  group = "im2k"    (optional: run as them once bound; common/os/privileges)
 //   [notify] listen   [mailbox] listen
 //   [pull] port, connect_timeout, retry_initial, retry_max
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
@@ -40,6 +41,8 @@ struct ims_config {
   std::string host;                  // our host name: the authserv-id and the pull hello host
   std::vector<std::string> domains;  // lower case
   std::filesystem::path state_dir;
+  std::optional<std::string> user;   // run as this user after binding (started as root)
+  std::optional<std::string> group;  // and this group; default: the user's own
   std::uint64_t max_message_size = 10 * 1024 * 1024;
   std::optional<boost::asio::ip::address> bind_address;
   boost::asio::ip::tcp::endpoint notify_listen;

@@ -19,6 +19,8 @@ using boost::asio::awaitable;
 
 server::server(boost::asio::io_context& io, ims_config config)
     : io_(io), config_(std::move(config)) {
+  // As root with `user` set: from here on files are created as that user (the store's too).
+  run_as_ = os::prepare_privilege_drop(config_.user, config_.group, config_.state_dir);
   dns::resolver_options dns_options;
   dns_options.servers = config_.dns_servers;
   dns_ = std::make_unique<dns::cares_resolver>(io_.get_executor(), dns_options);
@@ -121,6 +123,10 @@ void server::start() {
   reload_ = std::make_unique<tls::reload_on_sighup>(
       io_, std::vector<std::shared_ptr<tls::credentials>>{notify_credentials_, pull_credentials_,
                                                           mailbox_credentials_});
+  if (run_as_) {  // every listener is bound: root is no longer needed
+    os::drop_privileges(*run_as_);
+    log::info("server.privileges_dropped").kv("user", run_as_->user);
+  }
   puller_->start();
   log::info("server.ready")
       .kv("host", config_.host)

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,6 +17,7 @@
 #include "common/metrics/http_endpoint.hpp"
 #include "common/metrics/registry.hpp"
 #include "common/net/listener.hpp"
+#include "common/os/privileges.hpp"
 #include "common/tls/credentials.hpp"
 #include "common/tls/reload_on_sighup.hpp"
 #include "ims/config.hpp"
@@ -51,6 +53,7 @@ class server {
 
   boost::asio::io_context& io_;
   ims_config config_;
+  std::optional<os::run_as> run_as_;  // set when started as root with `user`
   std::unique_ptr<dns::resolver> dns_;
   std::unique_ptr<sqlite_store> store_;
   std::shared_ptr<tls::credentials> notify_credentials_;

@@ -25,6 +25,8 @@ config_outcome read(config::document doc, const std::string& file) {
   c.host = config::read_host(root, "oms.example.org", file, extra);
   c.domains = config::read_domains(root, file, extra);
   c.state_dir = root.path("state_dir");
+  c.user = config::read_account(root, "user", file, extra);
+  c.group = config::read_account(root, "group", file, extra);
   c.max_message_size = root.size("max_message_size", 1, std::uint64_t{1} << 40, c.max_message_size);
   c.retention = root.duration("retention", 1h, 30 * 24h, c.retention);
   c.grace = root.duration("grace", 0s, 365 * 24h, c.grace);

@@ -3,6 +3,7 @@
 //   host = "oms.alpha.test"          domains = ["alpha.test"]      state_dir = "..."
 //   max_message_size = "10MiB"       retention = "7d"              grace = "1d"
 //   bind_address = "127.0.1.1"       (optional: source address of notify connections, [T-8])
+//   user = "im2k"  group = "im2k"    (optional: run as them once bound; common/os/privileges)
 //   [submit] listen   [pull] listen
 //   [notify] port, retry_initial, retry_max, connect_timeout
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
@@ -37,6 +38,8 @@ struct oms_config {
   std::string host;
   std::vector<std::string> domains;  // lower case
   std::filesystem::path state_dir;
+  std::optional<std::string> user;   // run as this user after binding (started as root)
+  std::optional<std::string> group;  // and this group; default: the user's own
   std::uint64_t max_message_size = 10 * 1024 * 1024;
   std::chrono::seconds retention{7 * 24 * 3600};
   std::chrono::seconds grace{24 * 3600};

@@ -20,6 +20,7 @@
 #include "common/metrics/registry.hpp"
 #include "common/metrics/tls_failures.hpp"
 #include "common/net/listener.hpp"
+#include "common/os/privileges.hpp"
 #include "common/tls/credentials.hpp"
 #include "common/tls/reload_on_sighup.hpp"
 #include "oms/notifier.hpp"
@@ -61,6 +62,8 @@ int run_server(const oms_config& config) {
   auto notify_credentials =
       std::make_shared<tls::credentials>(config.tls, tls::side::client, tls::listener_kind::notify);
 
+  // As root with `user` set: from here on files are created as that user (the store's too).
+  const auto run_as = os::prepare_privilege_drop(config.user, config.group, config.state_dir);
   sqlite_spool spool(config.state_dir,
                      retry_policy{config.notify.retry_initial, config.notify.retry_max});
   boost::asio::thread_pool password_pool(1);
@@ -155,6 +158,10 @@ int run_server(const oms_config& config) {
       metrics::expose_tls_failures();
       metrics_endpoint->start();
       log::info("metrics.ready").kv("listen", net::to_string(metrics_endpoint->local_endpoint()));
+    }
+    if (run_as) {  // every listener is bound: root is no longer needed
+      os::drop_privileges(*run_as);
+      log::info("server.privileges_dropped").kv("user", run_as->user);
     }
     submit_listener->start();
     pull_listener->start();

@@ -1,5 +1,6 @@
 #include "common/config/sections.hpp"
 
+#include <algorithm>
 #include <system_error>
 #include <utility>
 
@@ -105,6 +106,25 @@ std::optional<boost::asio::ip::address> read_bind_address(table root, std::strin
     return std::nullopt;
   }
   return address;
+}
+
+std::optional<std::string> read_account(table root, std::string_view key, const std::string& file,
+                                        std::vector<std::string>& errors) {
+  if (!root.has(key)) {
+    return std::nullopt;
+  }
+  std::string name = root.string(key);
+  const auto valid_char = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+  };
+  const bool valid = !name.empty() && name.size() <= 32 && name[0] != '-' &&
+                     !(name[0] >= '0' && name[0] <= '9') &&
+                     std::all_of(name.begin(), name.end(), valid_char);
+  if (!valid) {
+    errors.push_back(key_error(file, key, "an account name such as \"im2k\"", quote(name)));
+    return std::nullopt;
+  }
+  return name;
 }
 
 }  // namespace im2k::config

@@ -52,4 +52,9 @@ std::optional<boost::asio::ip::address> read_bind_address(table root, std::strin
                                                           const std::string& file,
                                                           std::vector<std::string>& errors);
 
+// `user` or `group` at the top level: absent -> nullopt; else a POSIX account name such as
+// "im2k" (whether it exists is checked at start, common/os/privileges).
+std::optional<std::string> read_account(table root, std::string_view key, const std::string& file,
+                                        std::vector<std::string>& errors);
+
 }  // namespace im2k::config
