@@ -119,7 +119,8 @@ class puller_test : public ::testing::Test {
     listener_->start();
   }
 
-  void notify(const std::string& body_notified = message) {
+  void notify(const std::string& body_notified = message, bool hold = false,
+              std::int64_t expires = 0) {
     notification n;
     n.sender_domain = "alpha.test";
     n.msg = msg_;
@@ -130,15 +131,15 @@ class puller_test : public ::testing::Test {
     n.size = body_notified.size();
     n.digest = "sha256:" + crypto::sha256_hex(body_notified);
     n.token = token_;
-    n.expires = now() + 3600;
+    n.expires = expires != 0 ? expires : now() + 3600;
     n.received = now();
+    n.hold = hold;
     ASSERT_FALSE(run_awaitable(
         io_, store_->record_notification(n, {{"bob@beta.test", rcpt_state::accepted, {}, {}},
                                              {"dave@beta.test", rcpt_state::accepted, {}, {}}})));
   }
 
-  // Runs the puller until `done` holds (bounded), then drains it.
-  void run_puller(const std::function<bool()>& done) {
+  std::shared_ptr<puller> make_puller() {
     puller_settings settings;
     settings.host = "mx.beta.test";
     settings.bodies_dir = store_->bodies_dir();
@@ -148,7 +149,12 @@ class puller_test : public ::testing::Test {
     settings.retry_max = std::chrono::seconds(60);
     auto credentials = std::make_shared<tls::credentials>(pki_.settings("mx"), tls::side::client,
                                                           tls::listener_kind::pull);
-    auto p = puller::create(io_.get_executor(), settings, dns_, *store_, credentials);
+    return puller::create(io_.get_executor(), settings, dns_, *store_, credentials);
+  }
+
+  // Runs the puller until `done` holds (bounded), then drains it.
+  void run_puller(const std::function<bool()>& done) {
+    auto p = make_puller();
     p->start();
     const bool reached = run_awaitable(
         io_,
@@ -305,6 +311,42 @@ TEST_F(puller_test, a_server_certificate_not_naming_the_host_fails_and_is_retrie
   EXPECT_TRUE(oms_.pulls.empty());
   EXPECT_EQ(state_of("bob@beta.test"), rcpt_state::accepted);
   EXPECT_EQ(stored_for("bob@beta.test"), 0u);
+}
+
+// On-read ([N-16], [M-3]): a held pull is not pulled by the scheduler; a fetch pulls it now.
+TEST_F(puller_test, pull_now_pulls_a_held_notification_at_once) {
+  start_oms();
+  notify(message, true);
+  auto p = make_puller();
+  const auto outcome =
+      run_awaitable(io_, p->pull_now({"alpha.test", msg_, "beta.test"}), std::chrono::seconds(30));
+  EXPECT_FALSE(outcome.code);
+  ASSERT_EQ(oms_.pulls.size(), 1u);
+  EXPECT_EQ(state_of("bob@beta.test"), rcpt_state::acked);
+  EXPECT_EQ(stored_for("bob@beta.test"), 1u);
+  EXPECT_EQ(stored_for("dave@beta.test"), 1u);
+}
+
+TEST_F(puller_test, pull_now_reports_a_recall_and_drops_the_held_notification) {
+  start_oms();
+  oms_.refusal = proto::errc::recalled;
+  notify(message, true);
+  auto p = make_puller();
+  const auto outcome =
+      run_awaitable(io_, p->pull_now({"alpha.test", msg_, "beta.test"}), std::chrono::seconds(30));
+  ASSERT_TRUE(outcome.code);
+  EXPECT_EQ(*outcome.code, proto::errc::recalled);
+  EXPECT_FALSE(outcome.temporary);
+  EXPECT_EQ(state_of("bob@beta.test"), rcpt_state::dropped);
+  EXPECT_TRUE(oms_.acks.empty());  // [P-14]
+}
+
+TEST_F(puller_test, an_expired_held_notification_is_given_up_without_a_pull) {
+  start_oms();
+  notify(message, true, now() - 1);
+  run_puller([&] { return state_of("bob@beta.test") == rcpt_state::dropped; });
+  EXPECT_TRUE(oms_.pulls.empty());
+  EXPECT_EQ(column("SELECT state FROM pulls WHERE msg = ?1"), "dropped");
 }
 
 }  // namespace
