@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
@@ -257,19 +258,22 @@ awaitable<void> poller(run_state& st, connection_ptr c, std::size_t index) {
   while ((st.senders_running > 0 || !queue.empty()) && !st.past_deadline()) {
     const auto round_start = steady::now();
     if (!queue.empty()) {
-      std::deque<pending> batch = std::move(queue);
-      queue.clear();
+      // The oldest first, a bounded number per round: the status load on the OMS stays small
+      // however many messages are outstanding.
+      const auto n = static_cast<std::ptrdiff_t>(std::min(st.options.status_batch, queue.size()));
+      std::deque<pending> batch(std::make_move_iterator(queue.begin()),
+                                std::make_move_iterator(queue.begin() + n));
+      queue.erase(queue.begin(), queue.begin() + n);
       auto left = co_await poll_batch(st, *c, std::move(batch));
       if (!left) {
         // Without status the run cannot finish: say why, and stop this poller.
         st.result.failure_examples.emplace("status-" + left.error().code, left.error().message);
         co_return;
       }
-      // Submitted while this round ran: after the ones polled already.
-      for (auto& p : queue) {
-        left->push_back(std::move(p));
+      // Still unfinished: back in front, in their order.
+      for (auto it = left->rbegin(); it != left->rend(); ++it) {
+        queue.push_front(std::move(*it));
       }
-      queue = std::move(*left);
     }
     timer.expires_at(std::min(round_start + st.options.poll_interval, st.options.deadline));
     co_await timer.async_wait(use_tuple);
@@ -306,6 +310,9 @@ awaitable<mc::outcome<load_result>> run_load(const user_endpoint& sender_endpoin
     pollers.push_back(std::move(*c));
   }
 
+  if (options.on_connected) {
+    options.on_connected();
+  }
   boost::asio::steady_timer all_done(executor, steady::time_point::max());
   std::size_t running = senders.size() + pollers.size();
   std::exception_ptr first_error;

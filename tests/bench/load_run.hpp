@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct load_options {
   std::string to_field;                    // the To: header's value
   std::chrono::milliseconds poll_interval{50};
   std::size_t pollers = 1;
+  std::size_t status_batch = 16;  // status requests per poller and round, oldest messages first
+  std::function<void()> on_connected;  // every connection is open; the measured part starts
   int net = 0;  // the testbed's; source addresses are 127.<net>.200.x (senders), .201.x (pollers)
   std::chrono::steady_clock::time_point deadline;
 };

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -39,6 +40,8 @@ struct arguments {
   int timeout_seconds = 1800;
   int poll_ms = 50;
   std::size_t pollers = 0;  // 0: one per 5 senders, 1 to 4
+  std::size_t status_batch = 16;
+  std::string ready_file;
   std::string from = "alice@alpha.test";
   std::string to = "bob@beta.test";
   std::size_t fanout_domains = 10;
@@ -108,7 +111,9 @@ int run(const arguments& a) {
   options.poll_interval = std::chrono::milliseconds(a.poll_ms);
   options.pollers =
       a.pollers > 0 ? a.pollers : std::clamp<std::size_t>(options.concurrency / 5, 1, 4);
+  options.status_batch = a.status_batch;
   options.net = bed->net;
+
   options.deadline = deadline;
 
   std::optional<fanout_plan> plan;
@@ -151,8 +156,18 @@ int run(const arguments& a) {
     daemons.push_back({d.oms.host, "oms", *d.oms.pid, d.oms.state_dir});
     daemons.push_back({d.ims.host, "ims", *d.ims.pid, d.ims.state_dir});
   }
-  const std::string load_before = loadavg();
-  const auto before = snapshot(daemons);
+  // The baseline once every connection is open: the handshakes and the scrypt of each auth are
+  // not part of the figures.
+  std::string load_before;
+  std::vector<daemon_snapshot> before;
+  options.on_connected = [&] {
+    load_before = loadavg();
+    before = snapshot(daemons);
+    if (!a.ready_file.empty()) {
+      // For a profiler started from a script.
+      std::ofstream(a.ready_file) << "ready\n";
+    }
+  };
 
   boost::asio::io_context io(1);
   std::optional<mc::outcome<load_result>> outcome;
@@ -175,6 +190,9 @@ int run(const arguments& a) {
     return fail(outcome->error(), a.json);
   }
   const load_result& r = **outcome;
+  if (before.size() != daemons.size()) {
+    throw std::logic_error("run_load ended without calling on_connected");
+  }
   const auto after = snapshot(daemons);
   const std::string load_after = loadavg();
 
@@ -188,6 +206,7 @@ int run(const arguments& a) {
   report["concurrency"] = options.concurrency;
   report["pollers"] = options.pollers;
   report["poll_interval_ms"] = a.poll_ms;
+  report["status_batch"] = options.status_batch;
   report["submitted"] = r.submitted;
   report["submit_failed"] = r.submit_failed;
   report["submit_failures"] = r.submit_failures;
@@ -304,6 +323,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 60000));
   app.add_option("--pollers", a.pollers, "status connections (default: senders / 5, 1 to 4)")
       ->check(CLI::Range(0, 64));
+  app.add_option("--status-batch", a.status_batch,
+                 "status requests per poller and round, oldest messages first")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--ready-file", a.ready_file,
+                 "create this file once every connection is open (to start a profiler)");
   app.add_option("--from", a.from, "the sending user (a testbed user)");
   app.add_option("--to", a.to, "the recipient");
   app.add_option("--fanout-domains", a.fanout_domains, "domains of the fan-out")
