@@ -105,7 +105,7 @@ config_outcome read(config::document doc, const std::string& file) {
   c.policy = read_policy(root.subtable("policy"), file, extra);
 
   out.errors = doc.finish();
-  out.errors.insert(out.errors.end(), extra.begin(), extra.end());
+  config::add_checks(out.errors, extra, file);
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "oms/config.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 #include "common/config/config.hpp"
@@ -61,16 +60,7 @@ config_outcome read(config::document doc, const std::string& file) {
   c.metrics_listen = metrics::read_metrics_section(root.subtable("metrics"), file, extra);
 
   out.errors = doc.finish();
-  // After a syntax error or an unreadable file ("FILE:LINE:COL: ..." or "FILE: cannot read")
-  // the getters are silent; so are these checks, which would only repeat it.
-  const bool broken = std::any_of(out.errors.begin(), out.errors.end(), [&](const std::string& e) {
-    return e.rfind(file + ": cannot read", 0) == 0 ||
-           (e.rfind(file + ":", 0) == 0 && e.size() > file.size() + 1 &&
-            std::isdigit(static_cast<unsigned char>(e[file.size() + 1])));
-  });
-  if (!broken) {
-    out.errors.insert(out.errors.end(), extra.begin(), extra.end());
-  }
+  config::add_checks(out.errors, extra, file);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "common/config/sections.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <system_error>
 #include <utility>
 
@@ -106,6 +107,18 @@ std::optional<boost::asio::ip::address> read_bind_address(table root, std::strin
     return std::nullopt;
   }
   return address;
+}
+
+void add_checks(std::vector<std::string>& errors, const std::vector<std::string>& extra,
+                const std::string& file) {
+  const bool broken = std::any_of(errors.begin(), errors.end(), [&](const std::string& e) {
+    return e.rfind(file + ": cannot read", 0) == 0 ||
+           (e.rfind(file + ":", 0) == 0 && e.size() > file.size() + 1 &&
+            std::isdigit(static_cast<unsigned char>(e[file.size() + 1])));
+  });
+  if (!broken) {
+    errors.insert(errors.end(), extra.begin(), extra.end());
+  }
 }
 
 std::optional<std::string> read_account(table root, std::string_view key, const std::string& file,

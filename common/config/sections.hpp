@@ -52,6 +52,12 @@ std::optional<boost::asio::ip::address> read_bind_address(table root, std::strin
                                                           const std::string& file,
                                                           std::vector<std::string>& errors);
 
+// Appends the daemon's own checks (`extra`) to the document's errors, unless the file could not
+// be read or parsed ("FILE: cannot read ..." or "FILE:LINE:COL: ..."): then the getters were
+// silent, and the checks would only repeat that error.
+void add_checks(std::vector<std::string>& errors, const std::vector<std::string>& extra,
+                const std::string& file);
+
 // `user` or `group` at the top level: absent -> nullopt; else a POSIX account name such as
 // "im2k" (whether it exists is checked at start, common/os/privileges).
 std::optional<std::string> read_account(table root, std::string_view key, const std::string& file,

@@ -135,7 +135,7 @@ service_ready() {
   case $service in
     dns) dns_listening ;;
     oms.*) all_listening "$(address_of "$service")" 4653 4652 "$metrics_port" ;;
-    mx.*) all_listening "$(address_of "$service")" 4650 "$metrics_port" ;;
+    mx.*) all_listening "$(address_of "$service")" 4650 4651 "$metrics_port" ;;
   esac
 }
 
