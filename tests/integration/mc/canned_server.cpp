@@ -11,6 +11,7 @@
 
 #include "common/tls/credentials.hpp"
 #include "proto/messages/mailbox.hpp"
+#include "proto/messages/sent.hpp"
 #include "proto/messages/status.hpp"
 
 namespace im2k::mc::testing {
@@ -66,6 +67,10 @@ std::vector<proto::recipient_status> sent_status() {
 }
 
 }  // namespace
+
+std::string sent_id(std::size_t index) {
+  return std::string(23, 's') + "b" + static_cast<char>('a' + index) + "a";
+}
 
 std::string sent_recipient(std::size_t index) {
   return index == 0 ? "bob@beta.test" : "user" + std::to_string(index) + "@beta.test";
@@ -231,6 +236,47 @@ awaitable<void> canned_server::serve(net::session& s, net::incoming_request& r,
     fields.erase("op");
     fields.erase("re");
     fields["more"] = end < all.size();
+    co_await s.send_ok(r.id, std::move(fields));
+  } else if (const auto* sr = std::get_if<proto::sent_request>(&r.request); on_submit && sr) {
+    std::size_t start = sent_count;  // newest first: index start - 1 down to 0
+    if (sr->before) {
+      start = sent_count + 1;
+      for (std::size_t i = 0; i < sent_count; ++i) {
+        start = sent_id(i) == *sr->before ? i : start;
+      }
+      if (start > sent_count || user != alice) {
+        co_await s.send_error(r.id, proto::errc::bad_request, "before: not a message of yours");
+        co_return;
+      }
+    }
+    proto::sent_response response;
+    if (user == alice) {
+      for (std::size_t i = start; i > 0 && response.messages.size() < proto::max_sent_messages;
+           --i) {
+        const std::size_t index = i - 1;
+        proto::sent_message m{sent_id(index), 1'790'000'000 + index, 1000 + index, 1, {}};
+        if (index == 0) {
+          m.rcpt_count = sent_recipients;
+          for (const auto& st : sent_status()) {
+            if (m.recipients.size() < proto::max_sent_recipients) {
+              m.recipients.push_back({st.rcpt, st.state, st.at, st.code, st.message});
+            }
+          }
+        } else {
+          m.recipients.push_back({*proto::parse_address(sent_recipient(0)),
+                                  proto::rcpt_state::pulled,
+                                  1'790'000'100 + index,
+                                  {},
+                                  {}});
+        }
+        response.messages.push_back(std::move(m));
+      }
+      response.more = !response.messages.empty() && sent_id(0) != response.messages.back().msg;
+    }
+    json fields = proto::to_json(response);
+    fields.erase("op");
+    fields.erase("re");
+    fields["more"] = response.more;
     co_await s.send_ok(r.id, std::move(fields));
   } else if (const auto* rc = std::get_if<proto::recall_request>(&r.request); on_submit && rc) {
     if (rc->msg != sent_msg || user != alice) {

@@ -38,6 +38,12 @@ inline const std::vector<std::string> mailbox_ids = {
 
 // The recipients of sent_msg, in submission order.
 std::string sent_recipient(std::size_t index);
+
+// alice's messages for `sent` ([Q-8]): sent_count of them, message i submitted at
+// 1 790 000 000 + i, so newest first is sent_count - 1 down to 0, 20 per page ([Q-9]).
+// Message 0 has 150 recipients of which the response lists 100 ([Q-10]); the others one.
+inline constexpr std::size_t sent_count = 25;
+std::string sent_id(std::size_t index);
 // The body of mailbox entry `index` (fetch).
 std::string mailbox_body(std::size_t index);
 

@@ -438,5 +438,62 @@ TEST_F(McCanned, TheDefaultSettingsFileIsUsed) {
   EXPECT_EQ(lines_of(r.out).size(), sent_recipients);
 }
 
+// `im2k sent` ([Q-8] ... ): one page by default, further pages with `before`.
+TEST_F(McCanned, SentShowsTheNewestPageAndSaysMoreFollow) {
+  auto r = im2k({"sent"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith(sent_id(sent_count - 1) + "  2026-"));
+  EXPECT_THAT(r.out, HasSubstr("  1024 octets  1 recipient\n  bob@beta.test  pulled    2026-"));
+  EXPECT_EQ(r.out.find(sent_id(4)), std::string::npos);  // on the second page
+  EXPECT_THAT(r.out, ::testing::EndsWith("\nolder messages follow (--limit)\n"));
+  auto requests = server_->requests();
+  ASSERT_EQ(requests.size(), 2u);  // auth, one sent
+  EXPECT_EQ(requests[1], (json{{"op", "sent"}, {"id", requests[1]["id"]}}));
+}
+
+TEST_F(McCanned, SentReadsFurtherPagesBeforeTheLastOne) {
+  auto r = im2k({"sent", "--json", "--limit", "1000"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto out = json::parse(r.out);
+  ASSERT_EQ(out["messages"].size(), sent_count);
+  EXPECT_EQ(out["more"], false);
+  for (std::size_t i = 0; i < sent_count; ++i) {
+    EXPECT_EQ(out["messages"][i]["msg"], sent_id(sent_count - 1 - i));
+  }
+  const auto& oldest = out["messages"][sent_count - 1];
+  EXPECT_EQ(oldest["rcpt_count"], sent_recipients);
+  ASSERT_EQ(oldest["recipients"].size(), 100u);
+  EXPECT_EQ(oldest["recipients"][1]["state"], "deferred");
+  EXPECT_EQ(oldest["recipients"][1]["code"], "internal");
+  EXPECT_EQ(oldest["recipients"][1]["message"], "connect: refused\x1b[2J");
+  EXPECT_TRUE(oldest["recipients"][0]["code"].is_null());
+  EXPECT_EQ(oldest["submitted"], 1790000000);
+  EXPECT_EQ(oldest["size"], 1000);
+  // The second page starts before the last message of the first ([Q-9]).
+  auto requests = server_->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_FALSE(requests[1].contains("before"));
+  EXPECT_EQ(requests[2]["before"], sent_id(5));
+
+  r = im2k({"sent", "--limit", "1000"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n" + sent_id(0) + "  2026-"));
+  EXPECT_THAT(r.out, HasSubstr("  ... and 50 more (im2k status " + sent_id(0) + ")\n"));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);  // server text made printable
+  EXPECT_EQ(r.out.find("older messages follow"), std::string::npos);
+}
+
+TEST_F(McCanned, SentOfAUserWithoutMessages) {
+  write_config("carol.password", "");
+  auto r = im2k({"sent", "--user", "carol@alpha.test"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(r.out, "no messages in the spool\n");
+  r = im2k({"sent", "--user", "carol@alpha.test", "--json"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), (json{{"messages", json::array()}, {"more", false}}));
+  r = im2k({"sent", "--limit", "0"});
+  EXPECT_EQ(r.exit_status, 2);  // usage
+}
+
 }  // namespace
 }  // namespace im2k::mc::testing
