@@ -263,8 +263,12 @@ awaitable<void> mailbox_handler::fetch(net::session& s, const std::string& user,
   }
   if (*after && (*after)->state == rcpt_state::accepted) {
     // Still held: the pull failed for now and is retried on the [L-8] schedule.
-    const proto::errc code =
-        outcome.code && outcome.temporary ? *outcome.code : proto::errc::internal;
+    // [E-3]: only the table's temporary codes go out as temporary.
+    proto::errc code = proto::errc::internal;
+    if (outcome.code && (*outcome.code == proto::errc::dns_temporary ||
+                         *outcome.code == proto::errc::rate_limited)) {
+      code = *outcome.code;
+    }
     co_await s.send_error(request.id, code, true, "the message could not be pulled yet");
     co_return;
   }
