@@ -98,6 +98,8 @@ class deploy_example : public ::testing::TestWithParam<std::string> {
 
 // "#key = value" lines are the optional keys the examples show switched off.
 const std::string enable_optional_keys = "s/^#\\([a-z_]* = \\)/\\1/";
+// And the optional tables ("#[policy]"), so that their keys do not land in the table above.
+const std::string enable_optional_tables = "s/^#\\(\\[[a-z_.]*\\]\\)/\\1/";
 
 TEST_P(deploy_example, passes_check_config_as_shipped) {
   const auto config = install(daemon() + ".toml");
@@ -113,10 +115,12 @@ TEST_P(deploy_example, passes_check_config_as_shipped) {
 }
 
 TEST_P(deploy_example, passes_check_config_with_every_optional_key) {
-  const auto config = install(daemon() + ".toml", {enable_optional_keys});
+  const auto config = install(daemon() + ".toml", {enable_optional_keys, enable_optional_tables});
   const std::string text = read_file(config);
   EXPECT_TRUE(contains(text, "\nservers = [")) << text;
   EXPECT_TRUE(contains(text, "\nfile = \"" + dir_.path().string() + "/var/log/")) << text;
+  EXPECT_TRUE(contains(text, "\n[metrics]\nlisten = \"127.0.0.1:")) << text;
+  EXPECT_TRUE(contains(text, "\n[control]\nsocket = \"")) << text;
 
   auto r = check(config);
   EXPECT_EQ(r.exit_status, 0) << describe(r);
