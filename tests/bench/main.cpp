@@ -2,6 +2,8 @@
 // recipient's IMS (tests/bench/README.md). Not a test: it reports figures.
 //
 //   im2k-bench --testbed DIR --messages N --size BYTES --concurrency C [--json] [--fanout]
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -160,8 +162,10 @@ int run(const arguments& a) {
   // not part of the figures.
   std::string load_before;
   std::vector<daemon_snapshot> before;
+  std::optional<process_sample> self_before;
   options.on_connected = [&] {
     load_before = loadavg();
+    self_before = sample_process(getpid());
     before = snapshot(daemons);
     if (!a.ready_file.empty()) {
       // For a profiler started from a script.
@@ -194,6 +198,7 @@ int run(const arguments& a) {
     throw std::logic_error("run_load ended without calling on_connected");
   }
   const auto after = snapshot(daemons);
+  const auto self_after = sample_process(getpid());
   const std::string load_after = loadavg();
 
   nlohmann::json report;
@@ -233,6 +238,8 @@ int run(const arguments& a) {
   report["submit_latency_ms"] = to_json(summarize(r.submit_ms));
   report["stored_latency_ms"] = to_json(summarize(r.stored_ms));
   report["server_at_latency_ms"] = to_json(summarize(r.server_at_ms));
+  report["bench_cpu_seconds"] =
+      self_before && self_after ? self_after->cpu_seconds - self_before->cpu_seconds : 0.0;
   report["loadavg_before"] = load_before;
   report["loadavg_after"] = load_after;
 

@@ -81,6 +81,7 @@ void print_text(const nlohmann::json& r, std::ostream& out) {
         << kib(d.at("bytes_after").get<double>() / 1024.0) << std::setw(13)
         << (number(d.at("body_files_before")) + "->" + number(d.at("body_files_after"))) << '\n';
   }
+  line(out, "im2k-bench's own cpu", number(r.at("bench_cpu_seconds")) + " s");
   const auto& stored = r.at("bytes_stored");
   line(out, "bytes stored (delta)",
        "oms " + number(stored.at("oms")) + ", ims " + number(stored.at("ims")));
