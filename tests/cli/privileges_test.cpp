@@ -1,6 +1,6 @@
 // Privilege drop after binding (issue 6, item 8; common/os/privileges): started as root with
-// `user = "nobody"`, im2k-oms binds as root, then runs as nobody for good and still stores and
-// serves a message; the start-up errors (a state_dir owned by someone else, an unknown user, a
+// `user = "nobody"`, im2k-oms and im2k-ims bind as root, then run as nobody for good and still
+// deliver a message; the start-up errors (a state_dir owned by someone else, an unknown user, a
 // daemon that is not root asked to be another user) say what is wrong. Needs root, since only
 // root can switch users: every test is skipped otherwise.
 #include <pwd.h>
@@ -106,43 +106,74 @@ class privilege_drop : public ::testing::Test {
   }
 };
 
-TEST_F(privilege_drop, OmsRunsAsNobodyAfterBindingAndStillStoresAndServes) {
-  const auto who = nobody();
-  testbed bed({.net = 213});
-  const auto oms = bed.domain("alpha.test").oms;
-  bed.stop(oms.host);
-  set_user(oms.config, "nobody");
-  open_directories(bed, oms.state_dir);
-  chown_tree(oms.state_dir, "nobody:");
-  bed.start(oms.host);
+// Restarts the testbed server `host` with `user = "nobody"` on a state_dir that nobody owns and
+// returns its pid once it has logged server.ready again (listening comes just before the drop).
+int restart_as_nobody(testbed& bed, const server_info& server, int domain_index,
+                      const std::string& kind) {
+  bed.stop(server.host);
+  set_user(server.config, "nobody");
+  open_directories(bed, server.state_dir);
+  chown_tree(server.state_dir, "nobody:");
+  // The IMS reads its key after switching the file ids (as it would on SIGHUP after the drop).
+  fs::permissions(server.key, fs::perms::others_read, fs::perm_options::add);
+  bed.start(server.host);
+  EXPECT_TRUE(eventually([&] {
+    return count_events(bed.events(server.host), "server.ready") == 2;
+  })) << read_file(server.log);
+  return bed.state()["domains"][domain_index][kind]["pid"].get<int>();
+}
 
-  const int pid = bed.state()["domains"][0]["oms"]["pid"].get<int>();
-  // Listening comes just before the drop: wait for the second server.ready (the first was
-  // before the stop).
-  ASSERT_TRUE(eventually([&] { return count_events(bed.events(oms.host), "server.ready") == 2; }))
-      << read_file(oms.log);
-  EXPECT_EQ(count_events(bed.events(oms.host), "server.privileges_dropped", {{"user", "nobody"}}),
-            1u);
+void expect_runs_as(int pid, const account& who) {
   const std::string uid = std::to_string(who.uid);
   const std::string gid = std::to_string(who.gid);
   EXPECT_EQ(status_line(pid, "Uid"), "Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid);
   EXPECT_EQ(status_line(pid, "Gid"), "Gid:\t" + gid + "\t" + gid + "\t" + gid + "\t" + gid);
   EXPECT_EQ(status_line(pid, "Groups"), "Groups:");
+}
 
-  // It still takes a submission (the store and its body files are nobody's) and serves the
-  // pull that follows.
+void expect_owned_by(const fs::path& dir, const account& who) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, who.uid) << entry.path();
+  }
+}
+
+TEST_F(privilege_drop, BothDaemonsRunAsNobodyAfterBindingAndStillDeliver) {
+  const auto who = nobody();
+  testbed bed({.net = 213});
+  const auto oms = bed.domain("alpha.test").oms;
+  const auto ims = bed.domain("beta.test").ims;
+  const int oms_pid = restart_as_nobody(bed, oms, 0, "oms");
+  const int ims_pid = restart_as_nobody(bed, ims, 1, "ims");
+  for (const auto& server : {oms, ims}) {
+    EXPECT_EQ(
+        count_events(bed.events(server.host), "server.privileges_dropped", {{"user", "nobody"}}),
+        1u)
+        << server.host;
+  }
+  expect_runs_as(oms_pid, who);
+  expect_runs_as(ims_pid, who);
+
+  // alice submits (the OMS stores the body as nobody), the IMS pulls and stores it for bob
+  // (as nobody too), and bob reads it over the mailbox listener.
   user_session alice(bed, "alice@alpha.test");
   const auto submitted =
       alice.submit({"bob@beta.test"}, make_message("alice@alpha.test", {"bob@beta.test"}, "drop"));
   ASSERT_TRUE(submitted.ok) << submitted.code << " " << submitted.message;
-  const auto ims_state = bed.domain("beta.test").ims.state_dir;
-  EXPECT_TRUE(eventually([&] { return stored_copies(ims_state).size() == 1; }))
-      << read_file(oms.log);
-  for (const auto& entry : fs::directory_iterator(oms.state_dir / "bodies")) {
-    struct stat st {};
-    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
-    EXPECT_EQ(st.st_uid, who.uid) << entry.path();
-  }
+  const std::string msg = submitted.object.value("msg", "");
+  EXPECT_TRUE(eventually([&] {
+    const auto states = user_session::states(alice.status(msg));
+    return states.size() == 1 && states[0].second == "pulled";
+  })) << read_file(oms.log)
+      << read_file(ims.log);
+  EXPECT_EQ(stored_copies(ims.state_dir).size(), 1u);
+  expect_owned_by(oms.state_dir, who);
+  expect_owned_by(ims.state_dir, who);
+  const auto list = run_command({std::string(IM2K_BIN_DIR) + "/im2k", "list", "--config",
+                                 bed.user("bob@beta.test").client_config.string()});
+  EXPECT_EQ(list.exit_status, 0) << list.err;
+  EXPECT_NE(list.out.find("alice@alpha.test"), std::string::npos) << list.out;
 }
 
 TEST_F(privilege_drop, StartUpErrorsSayWhatIsWrong) {
