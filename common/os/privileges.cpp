@@ -18,6 +18,12 @@ std::string errno_text(int error) {
   return std::strerror(error);
 }
 
+// The failure of a system call, with errno read before anything else can change it.
+std::runtime_error call_failed(const char* call) {
+  const int error = errno;
+  return std::runtime_error(std::string(call) + ": " + errno_text(error));
+}
+
 struct user_entry {
   uid_t uid;
   gid_t gid;
@@ -64,8 +70,13 @@ std::optional<run_as> prepare_privilege_drop(const std::optional<std::string>& u
     who.gid = *gid;
   }
   if (geteuid() != 0) {
-    if (geteuid() == who.uid) {
+    if (geteuid() == who.uid && (!group || getegid() == who.gid)) {
       return std::nullopt;  // already that user (e.g. systemd's User=)
+    }
+    if (geteuid() == who.uid) {
+      throw std::runtime_error("the config says group = \"" + *group +
+                               "\", but the daemon runs as gid " + std::to_string(getegid()) +
+                               " and only root can switch groups");
     }
     throw std::runtime_error("the config says user = \"" + *user +
                              "\", but the daemon runs as uid " + std::to_string(geteuid()) +
@@ -73,7 +84,8 @@ std::optional<run_as> prepare_privilege_drop(const std::optional<std::string>& u
   }
   struct stat st {};
   if (::stat(state_dir.c_str(), &st) != 0) {
-    throw std::runtime_error("state_dir " + state_dir.string() + ": " + errno_text(errno) +
+    const int error = errno;
+    throw std::runtime_error("state_dir " + state_dir.string() + ": " + errno_text(error) +
                              " (running as user \"" + *user +
                              "\" needs it to exist, owned by that user)");
   }
@@ -97,13 +109,13 @@ std::optional<run_as> prepare_privilege_drop(const std::optional<std::string>& u
 void drop_privileges(const run_as& who) {
   // The group first: after setuid the process may no longer change it.
   if (::setgroups(0, nullptr) != 0) {
-    throw std::runtime_error("setgroups(0): " + errno_text(errno));
+    throw call_failed("setgroups(0)");
   }
   if (::setgid(who.gid) != 0) {
-    throw std::runtime_error("setgid(" + std::to_string(who.gid) + "): " + errno_text(errno));
+    throw call_failed("setgid");
   }
   if (::setuid(who.uid) != 0) {
-    throw std::runtime_error("setuid(" + std::to_string(who.uid) + "): " + errno_text(errno));
+    throw call_failed("setuid");
   }
   if (who.uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
     throw std::runtime_error("dropped to user \"" + who.user + "\" but could become root again");

@@ -227,6 +227,17 @@ TEST_F(privilege_drop, StartUpErrorsSayWhatIsWrong) {
                        std::to_string(who.uid) + " and only root can switch users"),
             std::string::npos)
       << r.err;
+
+  // Not root, the right user but another group.
+  write_text(config, "user = \"nobody\"\ngroup = \"root\"\n" + text);
+  r = run_command({"setpriv", "--reuid=" + std::to_string(who.uid),
+                   "--regid=" + std::to_string(who.gid), "--clear-groups", ims_bin, "--config",
+                   config.string()});
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("the config says group = \"root\", but the daemon runs as gid " +
+                       std::to_string(who.gid) + " and only root can switch groups"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace
