@@ -100,6 +100,10 @@ config_outcome read(config::document doc, const std::string& file) {
   const auto logging = config::read_log_section(root.subtable("log"));
   c.log_level = logging.level;
   c.log_file = logging.file;
+
+  c.control_socket = root.subtable("control").path(
+      "socket", config::path_check::none,
+      c.state_dir.empty() ? std::filesystem::path() : c.state_dir / "control.sock");
   c.metrics_listen = metrics::read_metrics_section(root.subtable("metrics"), file, extra);
 
   c.policy = read_policy(root.subtable("policy"), file, extra);

@@ -6,6 +6,7 @@
 //   [notify] listen   [mailbox] listen
 //   [pull] port, connect_timeout, retry_initial, retry_max
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
+//   [control] socket                 (the local control socket, default state_dir/control.sock)
 //   [metrics] listen                 (optional, loopback only: the Prometheus endpoint)
 //   [policy] allow_domains, deny_domains, allow_hosts, deny_hosts, max_recipients, pull,
 //            eager_senders, on_read_senders; [policy.rate_per_address], [policy.rate_per_domain]
@@ -52,6 +53,7 @@ struct ims_config {
   std::vector<std::string> dns_servers;  // empty: resolv.conf
   log::level log_level = log::level::info;
   std::optional<std::filesystem::path> log_file;
+  std::filesystem::path control_socket;  // [control] socket; default state_dir/control.sock
   std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;  // [metrics] listen
   policy_settings policy;
 

@@ -7,6 +7,7 @@
 //                            (without a file the password is asked on the terminal)
 //   im2k-ims user remove --config FILE ADDRESS
 //   im2k-ims user list --config FILE
+//   im2k-ims queue list|show ID|retry ID|remove ID [--json] [--config FILE | --socket PATH]
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,7 @@
 #include "common/log/log.hpp"
 #include "common/version.hpp"
 #include "ims/config.hpp"
+#include "ims/queue_command.hpp"
 #include "ims/schema.hpp"
 #include "ims/server.hpp"
 #include "ims/users.hpp"
@@ -217,7 +219,13 @@ int main(int argc, char** argv) {
   list->add_option("--config", user_config, "configuration file (TOML)")->required();
   list->callback([&action] { action = "list"; });
 
+  ims::queue_options queue_options;
+  auto* queue = ims::add_queue_subcommand(app, queue_options);
+
   CLI11_PARSE(app, argc, argv);
+  if (queue->parsed()) {
+    return ims::queue_command(queue_options);
+  }
   if (!action.empty()) {
     return user_command(action, user_config, address, password_file);
   }

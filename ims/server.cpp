@@ -10,6 +10,7 @@
 #include "common/metrics/answers.hpp"
 #include "common/metrics/tls_failures.hpp"
 #include "ims/designation.hpp"
+#include "ims/queue_operations.hpp"
 #include "ims/schema.hpp"
 #include "proto/messages/notify.hpp"
 
@@ -127,12 +128,19 @@ void server::start() {
     os::drop_privileges(*run_as_);
     log::info("server.privileges_dropped").kv("user", run_as_->user);
   }
+  control_ = control::control_server::create(io_.get_executor());
+  add_queue_operations(*control_, *store_, [p = puller_] { p->wake(); });
+  if (auto ec = control_->open(config_.control_socket)) {
+    throw std::runtime_error(control::describe_bind_error(config_.control_socket, ec));
+  }
+  control_->start();
   puller_->start();
   log::info("server.ready")
       .kv("host", config_.host)
       .kv("notify", net::to_string(notify_listener_->local_endpoint()))
       .kv("mailbox", net::to_string(mailbox_listener_->local_endpoint()))
-      .kv("pull_port", config_.pull.port);
+      .kv("pull_port", config_.pull.port)
+      .kv("control", config_.control_socket.string());
 }
 
 boost::asio::ip::tcp::endpoint server::mailbox_endpoint() const {
@@ -166,6 +174,9 @@ awaitable<void> server::stop(std::chrono::steady_clock::duration bound) {
   log::info("server.stopping");
   if (reload_) {
     reload_->cancel();
+  }
+  if (control_) {
+    co_await control_->stop();
   }
   // A quarter of the bound each, so that the whole drain stays within it.
   if (notify_listener_) {

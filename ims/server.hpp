@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/control/control_server.hpp"
 #include "common/dns/resolver.hpp"
 #include "common/metrics/http_endpoint.hpp"
 #include "common/metrics/registry.hpp"
@@ -62,6 +63,7 @@ class server {
   std::shared_ptr<puller> puller_;
   std::unique_ptr<notify_handler> notify_;
   std::shared_ptr<net::listener> notify_listener_;
+  std::shared_ptr<control::control_server> control_;  // the local control socket
   // The mailbox listener ([U-*], [M-*]); scrypt checks run on the one-thread pool.
   std::shared_ptr<tls::credentials> mailbox_credentials_;
   boost::asio::thread_pool password_pool_{1};

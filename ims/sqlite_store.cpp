@@ -948,4 +948,102 @@ result<std::size_t> sqlite_store::pending_pulls() {
   return *row ? static_cast<std::size_t>(q->column_int(0)) : 0;
 }
 
+// ---- The operator's view of pending pulls (im2k-ims queue) ----
+
+namespace {
+
+constexpr std::string_view pending_pull_columns =
+    "SELECT rowid, sender_domain, msg, rcpt_domain, host, sender, size, digest, expires, state, "
+    "attempts, next_attempt, last_error FROM pulls ";
+constexpr std::string_view pending_pull_states = "state NOT IN ('done','dropped')";
+
+// A row of pending_pull_columns, without its recipients. The token stays in the database.
+queued_pull read_queued_pull(store::statement& stmt) {
+  queued_pull p;
+  p.id = stmt.column_int(0);
+  p.job.key = {stmt.column_text(1), stmt.column_text(2), stmt.column_text(3)};
+  p.job.host = stmt.column_text(4);
+  p.job.sender = stmt.column_text(5);
+  p.job.size = static_cast<std::uint64_t>(stmt.column_int(6));
+  p.job.digest = stmt.column_text(7);
+  p.job.expires = stmt.column_int(8);
+  p.job.state = pull_state_from_string(stmt.column_text(9)).value_or(pull_state::pull);
+  p.job.attempts = stmt.column_int(10);
+  p.job.next_attempt = stmt.column_int(11);
+  p.last_error = stmt.column_is_null(12) ? std::string() : stmt.column_text(12);
+  return p;
+}
+
+}  // namespace
+
+awaitable<result<std::vector<queued_pull>>> sqlite_store::queued_pulls(std::size_t limit) {
+  auto stmt =
+      reader_.prepare(std::string(pending_pull_columns) + "WHERE " +
+                      std::string(pending_pull_states) + " ORDER BY next_attempt, rowid LIMIT ?1");
+  if (!stmt) {
+    co_return stmt.error();
+  }
+  stmt->bind_int(1, static_cast<std::int64_t>(limit));
+  std::vector<queued_pull> out;
+  if (auto ec = stmt->for_each_row([&](auto&) { out.push_back(read_queued_pull(*stmt)); })) {
+    co_return ec;
+  }
+  for (auto& p : out) {
+    auto rcpts = co_await recipients(p.job.key);
+    if (!rcpts) {
+      co_return rcpts.error();
+    }
+    p.recipients = std::move(*rcpts);
+  }
+  co_return out;
+}
+
+awaitable<result<std::optional<queued_pull>>> sqlite_store::queued_pull_by_id(std::int64_t id) {
+  auto stmt = reader_.prepare(std::string(pending_pull_columns) + "WHERE rowid = ?1 AND " +
+                              std::string(pending_pull_states));
+  if (!stmt) {
+    co_return stmt.error();
+  }
+  stmt->bind_int(1, id);
+  auto row = stmt->step();
+  if (!row) {
+    co_return row.error();
+  }
+  if (!*row) {
+    co_return std::optional<queued_pull>();
+  }
+  auto p = read_queued_pull(*stmt);
+  auto rcpts = co_await recipients(p.job.key);
+  if (!rcpts) {
+    co_return rcpts.error();
+  }
+  p.recipients = std::move(*rcpts);
+  co_return std::optional<queued_pull>(std::move(p));
+}
+
+awaitable<result<bool>> sqlite_store::pull_now(std::int64_t id, std::int64_t now) {
+  bool changed = false;
+  const auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    // A held pull ([N-16]) waits for nobody once the operator asks for it.
+    auto stmt = db.prepare(
+        "UPDATE pulls SET next_attempt = ?2, state = CASE state WHEN 'held' THEN 'pull' ELSE "
+        "state END WHERE rowid = ?1 AND " +
+        std::string(pending_pull_states));
+    if (!stmt) {
+      return stmt.error();
+    }
+    if (auto e = stmt->bind_int(1, id).bind_int(2, now).run()) {
+      return e;
+    }
+    changed = db.changes() > 0;
+    return {};
+  });
+  if (ec) {
+    co_return result<bool>(boost::system::in_place_error, ec);
+  }
+  co_return changed;
+}
+
+// ---- end of the operator's view ----
+
 }  // namespace im2k::ims

@@ -63,6 +63,14 @@ class sqlite_store final : public mail_store {
   boost::asio::awaitable<boost::system::result<bool>> delete_entry(std::string user,
                                                                    std::string id) override;
 
+  // The operator's view of pending pulls.
+  boost::asio::awaitable<boost::system::result<std::vector<queued_pull>>> queued_pulls(
+      std::size_t limit) override;
+  boost::asio::awaitable<boost::system::result<std::optional<queued_pull>>> queued_pull_by_id(
+      std::int64_t id) override;
+  boost::asio::awaitable<boost::system::result<bool>> pull_now(std::int64_t id,
+                                                               std::int64_t now) override;
+
   boost::system::result<recovery_report> recover(std::int64_t now) override;
 
  private:

@@ -126,6 +126,17 @@ struct found_entry {
   std::int64_t expires = 0;
 };
 
+// ---- The operator's view of pending pulls (im2k-ims queue, through the control socket) ----
+
+// A pull (S, msg, R) that is not done: waiting to pull, to ack, or held for on-read. `id` is
+// the pull's row id: short, and stable for the life of the row.
+struct queued_pull {
+  std::int64_t id = 0;
+  pull_job job;
+  std::string last_error;  // "" when none
+  std::vector<recipient_result> recipients;
+};
+
 class mail_store {
  public:
   virtual ~mail_store() = default;
@@ -201,6 +212,19 @@ class mail_store {
   // when nobody else waits for it). False when `user` has no such entry.
   virtual boost::asio::awaitable<boost::system::result<bool>> delete_entry(std::string user,
                                                                            std::string id) = 0;
+
+  // ---- The operator's view of pending pulls (im2k-ims queue) ----
+  // Pulls neither done nor dropped, oldest next_attempt first, at most `limit`.
+  virtual boost::asio::awaitable<boost::system::result<std::vector<queued_pull>>> queued_pulls(
+      std::size_t limit) = 0;
+  // One of them by id; nullopt when there is no such pending pull.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<queued_pull>>>
+  queued_pull_by_id(std::int64_t id) = 0;
+  // Makes the pending pull `id` due at `now` (a held one is pulled now); false when there is
+  // no such pending pull.
+  virtual boost::asio::awaitable<boost::system::result<bool>> pull_now(std::int64_t id,
+                                                                       std::int64_t now) = 0;
+  // ---- end of the operator's view ----
 
   // [K-6], before the daemon answers anything: removes temporary and unreferenced body files,
   // logs records whose body is gone, and makes every unfinished pull and ack due now. Blocks:

@@ -54,6 +54,10 @@ config_outcome read(config::document doc, const std::string& file) {
   c.log_level = logging.level;
   c.log_file = logging.file;
 
+  c.control_socket = root.subtable("control").path(
+      "socket", config::path_check::none,
+      c.state_dir.empty() ? std::filesystem::path() : c.state_dir / "control.sock");
+
   if (auto quota = root.subtable("quota"); quota.has("default")) {  // [S-8]
     c.quota_default = quota.size("default", 0, std::uint64_t{1} << 50);
   }

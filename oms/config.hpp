@@ -7,6 +7,7 @@
 //   [submit] listen   [pull] listen
 //   [notify] port, retry_initial, retry_max, connect_timeout
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
+//   [control] socket                 (the local control socket, default state_dir/control.sock)
 //   [quota] default = "1GiB"         (optional: a user's storage quota unless their own is set)
 //   [metrics] listen                 (optional, loopback only: the Prometheus endpoint)
 #pragma once
@@ -51,6 +52,7 @@ struct oms_config {
   std::vector<std::string> dns_servers;  // empty: resolv.conf
   log::level log_level = log::level::info;
   std::optional<std::filesystem::path> log_file;
+  std::filesystem::path control_socket;        // [control] socket; default state_dir/control.sock
   std::optional<std::uint64_t> quota_default;  // [quota] default, [S-8]; absent: unlimited
   std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;  // [metrics] listen
 

@@ -7,6 +7,7 @@
 //                            [--quota SIZE|none|default]   (no file: asked on the terminal)
 //   im2k-oms user remove --config FILE ADDRESS
 //   im2k-oms user list --config FILE
+//   im2k-oms queue list|show ID|retry ID|remove ID [--json] [--config FILE | --socket PATH]
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "common/log/log.hpp"
 #include "common/version.hpp"
 #include "oms/config.hpp"
+#include "oms/queue_command.hpp"
 #include "oms/server.hpp"
 #include "oms/sqlite_spool.hpp"
 #include "oms/users.hpp"
@@ -194,6 +196,9 @@ int main(int argc, char** argv) {
   auto* list = user->add_subcommand("list", "list the users");
   list->add_option("--config", user_config, "configuration file (TOML)")->required();
 
+  oms::queue_options queue_options;
+  auto* queue = oms::add_queue_subcommand(app, queue_options);
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -204,6 +209,9 @@ int main(int argc, char** argv) {
         }
       }
       return 1;
+    }
+    if (queue->parsed()) {
+      return oms::queue_command(queue_options);
     }
     if (!check_path.empty()) {
       return load(check_path) ? 0 : 1;

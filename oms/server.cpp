@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/control/control_server.hpp"
 #include "common/dns/cares_resolver.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/answers.hpp"
@@ -25,6 +26,7 @@
 #include "common/tls/reload_on_sighup.hpp"
 #include "oms/notifier.hpp"
 #include "oms/pull_handler.hpp"
+#include "oms/queue_operations.hpp"
 #include "oms/retention.hpp"
 #include "oms/sqlite_spool.hpp"
 #include "oms/submit_handler.hpp"
@@ -95,6 +97,9 @@ int run_server(const oms_config& config) {
     metrics_endpoint = metrics::http_endpoint::create(executor);
   }
 
+  auto control = control::control_server::create(executor);
+  add_queue_operations(*control, spool, [&notify] { notify.wake(); });
+
   tls::reload_on_sighup reloader(io, {submit_credentials, pull_credentials, notify_credentials});
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
   bool stopping = false;
@@ -107,6 +112,7 @@ int run_server(const oms_config& config) {
     log::info("server.stopping");
     reloader.cancel();
     keeper.stop();
+    co_await control->stop();
     if (metrics_endpoint) {
       metrics_endpoint->stop();
     }
@@ -134,6 +140,13 @@ int run_server(const oms_config& config) {
         .kv("stale_temp_files", report->stale_temp_files)
         .kv("orphan_bodies", report->orphan_bodies)
         .kv("pending_recipients", report->pending_recipients);
+    if (auto ec = control->open(config.control_socket)) {
+      log::error("server.failed")
+          .kv("error", control::describe_bind_error(config.control_socket, ec));
+      exit_code = 1;
+      co_await shutdown();
+      co_return;
+    }
     for (auto* l : {submit_listener.get(), pull_listener.get()}) {
       const auto& endpoint = l == submit_listener.get() ? config.submit_listen : config.pull_listen;
       if (auto ec = l->open(endpoint)) {
@@ -167,10 +180,12 @@ int run_server(const oms_config& config) {
     pull_listener->start();
     notify.start();
     keeper.start();
+    control->start();
     log::info("server.ready")
         .kv("host", config.host)
         .kv("submit", net::to_string(submit_listener->local_endpoint()))
-        .kv("pull", net::to_string(pull_listener->local_endpoint()));
+        .kv("pull", net::to_string(pull_listener->local_endpoint()))
+        .kv("control", config.control_socket.string());
   };
 
   stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -107,6 +107,27 @@ struct recovery_report {
   std::size_t pending_recipients = 0;       // queued, deferred, notified: work to resume
 };
 
+// ---- The operator's view of the queue (im2k-oms queue, through the control socket) ----
+
+// A message that still has a non-final recipient.
+struct queued_message {
+  std::string msg;
+  std::string owner;
+  std::string from;  // envelope sender, as stored
+  unix_time submitted = 0;
+  unix_time expires = 0;
+  std::uint64_t size = 0;
+  std::map<rcpt_state, std::size_t> states;  // recipients per state
+  std::optional<unix_time> next_attempt;     // earliest, of queued and deferred recipients
+  std::optional<proto::errc> last_code;      // of the latest change of a non-final recipient
+};
+
+// One message in full: its summary and every recipient, in submission order.
+struct queued_message_detail {
+  queued_message message;
+  std::vector<recipient_record> recipients;
+};
+
 class spool {
  public:
   virtual ~spool() = default;
@@ -170,6 +191,25 @@ class spool {
 
   // [K-6]: removes bodies no record refers to, reports records without a body.
   virtual boost::asio::awaitable<boost::system::result<recovery_report>> recover() = 0;
+  // ---- The operator's view of the queue (im2k-oms queue) ----
+  // Messages with a non-final recipient, oldest first, at most `limit`.
+  virtual boost::asio::awaitable<boost::system::result<std::vector<queued_message>>> queued(
+      std::size_t limit) = 0;
+  // One message whoever submitted it; nullopt when unknown.
+  virtual boost::asio::awaitable<boost::system::result<std::optional<queued_message_detail>>>
+  queued_detail(std::string msg) = 0;
+  // Every queued or deferred recipient of `msg` becomes due at `now`; how many (nullopt when
+  // `msg` is unknown).
+  virtual boost::asio::awaitable<boost::system::result<std::optional<std::size_t>>> retry_now(
+      std::string msg, unix_time now) = 0;
+  // The operator withdraws `msg`: a recall ([Q-5]) whoever submitted it, through next_state()
+  // like any recall; the recipients it withdrew (nullopt when `msg` is unknown).
+  virtual boost::asio::awaitable<boost::system::result<std::optional<std::vector<proto::address>>>>
+  withdraw(std::string msg, unix_time now) = 0;
+  // Recipients per state over the whole spool (for metrics).
+  virtual boost::asio::awaitable<boost::system::result<std::map<rcpt_state, std::size_t>>>
+  count_by_state() = 0;
+  // ---- end of the operator's view ----
 
   // Stops taking changes and waits for those queued (start-up failures and shutdown).
   virtual void stop() = 0;

@@ -744,4 +744,197 @@ boost::asio::awaitable<result<recovery_report>> sqlite_spool::recover() {
   co_return report;
 }
 
+// ---- The operator's view of the queue (im2k-oms queue) ----
+
+namespace {
+
+// The per-message columns of queued_message, filled from `head` (msg, owner, sender, submitted,
+// size, expires) and three per-message queries prepared once by the caller.
+struct queue_queries {
+  store::statement states;
+  store::statement next;
+  store::statement last_code;
+};
+
+result<queue_queries> prepare_queue_queries(store::sqlite_db& db) {
+  auto states = db.prepare("SELECT state, count(*) FROM recipients WHERE msg = ?1 GROUP BY state");
+  if (!states)
+    return states.error();
+  auto next = db.prepare(
+      "SELECT MIN(next_attempt) FROM recipients WHERE msg = ?1 "
+      "AND state IN ('queued','deferred')");
+  if (!next)
+    return next.error();
+  auto last = db.prepare(
+      "SELECT code FROM recipients WHERE msg = ?1 AND code IS NOT NULL "
+      "AND state IN " +
+      std::string(pending_states) + " ORDER BY at DESC, position LIMIT 1");
+  if (!last)
+    return last.error();
+  return queue_queries{std::move(*states), std::move(*next), std::move(*last)};
+}
+
+constexpr std::string_view queue_columns =
+    "SELECT m.msg, m.owner, m.sender, m.submitted, m.size, m.expires FROM messages m ";
+
+result<queued_message> read_queued(store::statement& head, queue_queries& q) {
+  queued_message m;
+  m.msg = head.column_text(0);
+  m.owner = head.column_text(1);
+  m.from = head.column_text(2);
+  m.submitted = head.column_int(3);
+  m.size = static_cast<std::uint64_t>(head.column_int(4));
+  m.expires = head.column_int(5);
+  q.states.reset();
+  q.states.bind_text(1, m.msg);
+  if (auto ec = q.states.for_each_row([&](auto&) {
+        m.states[state_of(q.states.column_text(0))] +=
+            static_cast<std::size_t>(q.states.column_int(1));
+      })) {
+    return ec;
+  }
+  q.next.reset();
+  q.next.bind_text(1, m.msg);
+  auto row = q.next.step();
+  if (!row)
+    return row.error();
+  if (*row && !q.next.column_is_null(0)) {
+    m.next_attempt = q.next.column_int(0);
+  }
+  q.last_code.reset();
+  q.last_code.bind_text(1, m.msg);
+  row = q.last_code.step();
+  if (!row)
+    return row.error();
+  if (*row) {
+    m.last_code = proto::errc_from_string(q.last_code.column_text(0));
+  }
+  return m;
+}
+
+}  // namespace
+
+boost::asio::awaitable<result<std::vector<queued_message>>> sqlite_spool::queued(
+    std::size_t limit) {
+  auto head =
+      reader_.prepare(std::string(queue_columns) +
+                      "WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.msg = m.msg AND "
+                      "r.state IN " +
+                      std::string(pending_states) + ") ORDER BY m.submitted, m.msg LIMIT ?1");
+  if (!head)
+    co_return head.error();
+  auto queries = prepare_queue_queries(reader_);
+  if (!queries)
+    co_return queries.error();
+  head->bind_int(1, static_cast<std::int64_t>(limit));
+  std::vector<queued_message> out;
+  error_code failure;
+  if (auto ec = head->for_each_row([&](auto&) {
+        if (failure)
+          return;
+        auto m = read_queued(*head, *queries);
+        if (!m) {
+          failure = m.error();
+          return;
+        }
+        out.push_back(std::move(*m));
+      })) {
+    co_return ec;
+  }
+  if (failure)
+    co_return failure;
+  co_return out;
+}
+
+boost::asio::awaitable<result<std::optional<queued_message_detail>>> sqlite_spool::queued_detail(
+    std::string msg) {
+  using out = std::optional<queued_message_detail>;
+  auto head = reader_.prepare(std::string(queue_columns) + "WHERE m.msg = ?1");
+  if (!head)
+    co_return head.error();
+  auto queries = prepare_queue_queries(reader_);
+  if (!queries)
+    co_return queries.error();
+  head->bind_text(1, msg);
+  auto found = head->step();
+  if (!found)
+    co_return found.error();
+  if (!*found)
+    co_return out{};
+  auto summary = read_queued(*head, *queries);
+  if (!summary)
+    co_return summary.error();
+  queued_message_detail detail{std::move(*summary), {}};
+  auto records = co_await status(msg, detail.message.owner);
+  if (!records)
+    co_return records.error();
+  if (*records) {
+    detail.recipients = std::move(**records);
+  }
+  co_return out{std::move(detail)};
+}
+
+boost::asio::awaitable<result<std::optional<std::size_t>>> sqlite_spool::retry_now(std::string msg,
+                                                                                   unix_time now) {
+  bool known = false;
+  std::size_t count = 0;
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto head = db.prepare("SELECT 1 FROM messages WHERE msg = ?1");
+    if (!head)
+      return head.error();
+    head->bind_text(1, msg);
+    auto found = head->step();
+    if (!found)
+      return found.error();
+    known = *found;
+    if (!known)
+      return {};
+    auto q = db.prepare(
+        "UPDATE recipients SET next_attempt = ?2 WHERE msg = ?1 AND state IN "
+        "('queued','deferred')");
+    if (!q)
+      return q.error();
+    if (auto err = q->bind_text(1, msg).bind_int(2, now).run())
+      return err;
+    count = static_cast<std::size_t>(db.changes());
+    return {};
+  });
+  if (ec)
+    co_return ec;
+  if (!known)
+    co_return std::optional<std::size_t>{};
+  co_return std::optional<std::size_t>{count};
+}
+
+boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>> sqlite_spool::withdraw(
+    std::string msg, unix_time now) {
+  // The owner check of recall() does not apply: the operator may withdraw anyone's message.
+  auto owner = reader_.prepare("SELECT owner FROM messages WHERE msg = ?1");
+  if (!owner)
+    co_return owner.error();
+  owner->bind_text(1, msg);
+  auto found = owner->step();
+  if (!found)
+    co_return found.error();
+  if (!*found)
+    co_return std::optional<std::vector<proto::address>>{};
+  const std::string submitter = owner->column_text(0);
+  co_return co_await recall(msg, submitter, now);
+}
+
+boost::asio::awaitable<result<std::map<rcpt_state, std::size_t>>> sqlite_spool::count_by_state() {
+  auto q = reader_.prepare("SELECT state, count(*) FROM recipients GROUP BY state");
+  if (!q)
+    co_return q.error();
+  std::map<rcpt_state, std::size_t> counts;
+  if (auto ec = q->for_each_row([&](auto&) {
+        counts[state_of(q->column_text(0))] += static_cast<std::size_t>(q->column_int(1));
+      })) {
+    co_return ec;
+  }
+  co_return counts;
+}
+
+// ---- end of the operator's view ----
+
 }  // namespace im2k::oms

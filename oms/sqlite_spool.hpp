@@ -63,6 +63,18 @@ class sqlite_spool final : public spool {
   boost::asio::awaitable<boost::system::result<std::vector<std::string>>> purge(
       unix_time before) override;
   boost::asio::awaitable<boost::system::result<recovery_report>> recover() override;
+  // The operator's view of the queue.
+  boost::asio::awaitable<boost::system::result<std::vector<queued_message>>> queued(
+      std::size_t limit) override;
+  boost::asio::awaitable<boost::system::result<std::optional<queued_message_detail>>> queued_detail(
+      std::string msg) override;
+  boost::asio::awaitable<boost::system::result<std::optional<std::size_t>>> retry_now(
+      std::string msg, unix_time now) override;
+  boost::asio::awaitable<boost::system::result<std::optional<std::vector<proto::address>>>>
+  withdraw(std::string msg, unix_time now) override;
+  boost::asio::awaitable<boost::system::result<std::map<rcpt_state, std::size_t>>> count_by_state()
+      override;
+
   void stop() override;
 
   std::filesystem::path body_path(const std::string& msg) const { return bodies_ / msg; }
