@@ -1,12 +1,15 @@
 // The control protocol on a real Unix socket: one JSON object per line each way, errors as
 // replies (never a crash), bounded lines, mode 0600, stale socket files replaced, live ones
-// refused, the socket file removed at stop, and the client limit.
+// refused, the socket file removed at stop, the client limit, and other users refused
+// (SO_PEERCRED).
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <optional>
@@ -290,6 +293,48 @@ TEST_F(ControlServer, IdleClientIsClosed) {
   start(server_limits{.io_timeout = 1s});
   raw_client client(path_);
   EXPECT_TRUE(client.closed_by_server());  // within the client's 10 s read timeout
+}
+
+// SO_PEERCRED: with the file mode opened up on purpose, another user still gets no service.
+TEST_F(ControlServer, OtherUsersAreRefused) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to act as another user";
+  }
+  start();
+  ASSERT_EQ(::chmod(path_.c_str(), 0666), 0);
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  path_.native().copy(address.sun_path, sizeof(address.sun_path) - 1);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // As nobody, with plain system calls only (the parent has other threads): exit 0 when the
+    // server answered not-authenticated and closed.
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
+      ::_exit(2);
+    }
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    timeval limit{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+      ::_exit(3);
+    }
+    char reply[512] = {};
+    std::size_t got = 0;
+    while (got < sizeof(reply) - 1) {
+      const auto n = ::recv(fd, reply + got, sizeof(reply) - 1 - got, 0);
+      if (n <= 0) {
+        break;
+      }
+      got += static_cast<std::size_t>(n);
+    }
+    ::_exit(std::strstr(reply, "\"code\":\"not-authenticated\"") != nullptr ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(ControlClient, MissingSocketIsAnError) {
