@@ -309,6 +309,9 @@ write_unbound_conf() {
 
 write_tls_section() { # HOST
   cat <<EOF
+[control]
+socket = "$dir/$1/state/control.sock"
+
 [metrics]
 listen = "$(address_of "$1"):$metrics_port"
 

@@ -74,6 +74,11 @@ TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
     EXPECT_EQ(beta.ims.address, "127.210.2.2");
     EXPECT_EQ(beta.ims.metrics, "127.210.2.2:9100");
     EXPECT_EQ(beta.ims.control_socket, beta.ims.state_dir / "control.sock");
+    // The daemons made their control sockets where state.json says.
+    EXPECT_EQ(std::filesystem::status(gamma.oms.control_socket).type(),
+              std::filesystem::file_type::socket);
+    EXPECT_EQ(std::filesystem::status(beta.ims.control_socket).type(),
+              std::filesystem::file_type::socket);
     // The appended text ends every config of its kind, verbatim (and the daemons run on it).
     for (const auto& d : {"alpha.test", "beta.test", "gamma.test"}) {
       const auto oms = read_file(bed.domain(d).oms.config);
@@ -92,8 +97,8 @@ TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
               std::string::npos);
     EXPECT_NO_THROW(bed.user("dave@gamma.test"));
     // Every server serves its metrics where state.json says.
-    const auto metrics = run_command(
-        {"curl", "-sS", "--max-time", "10", "http://" + beta.ims.metrics + "/metrics"});
+    const auto metrics =
+        run_command({"curl", "-sS", "--max-time", "10", "http://" + beta.ims.metrics + "/metrics"});
     EXPECT_EQ(metrics.exit_status, 0) << metrics.err;
     EXPECT_NE(metrics.out.find("# TYPE "), std::string::npos) << metrics.out;
     pids = pids_of(state);
