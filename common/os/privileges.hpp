@@ -25,7 +25,8 @@ struct run_as {
 };
 
 // Nothing to do (nullopt) when `user` is absent, or when the process is not root and already
-// runs as `user`. Not root and `user` names another user: an error. Root: looks up `user` (and
+// runs as `user` (and `group`, if given). Not root and another user or group: an error, as is
+// an unknown user or group. Root: looks up `user` (and
 // `group`, else the user's primary group), refuses a state_dir that is not an existing
 // directory owned by that user, and switches the file-system ids to the user.
 std::optional<run_as> prepare_privilege_drop(const std::optional<std::string>& user,
