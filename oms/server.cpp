@@ -46,6 +46,22 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 constexpr auto drain_bound = 10s;
 
+// im2k_spool_recipients{state=...}, read from the spool before each scrape.
+awaitable<void> refresh_spool_gauges(spool& s) {
+  auto counts = co_await s.count_by_state();
+  if (!counts) {
+    co_return;  // the previous values stay
+  }
+  for (int i = 0; i <= static_cast<int>(rcpt_state::expired); ++i) {
+    const auto state = static_cast<rcpt_state>(i);
+    const auto it = counts->find(state);
+    metrics::global()
+        .gauge("im2k_spool_recipients", "Recipients in the spool, by state.",
+               {{"state", std::string(proto::to_string(state))}})
+        .set(it == counts->end() ? 0 : static_cast<std::int64_t>(it->second));
+  }
+}
+
 }  // namespace
 
 int run_server(const oms_config& config) {
@@ -95,6 +111,7 @@ int run_server(const oms_config& config) {
   std::shared_ptr<metrics::http_endpoint> metrics_endpoint;
   if (config.metrics_listen) {
     metrics_endpoint = metrics::http_endpoint::create(executor);
+    metrics_endpoint->on_scrape([&spool] { return refresh_spool_gauges(spool); });
   }
 
   auto control = control::control_server::create(executor);
