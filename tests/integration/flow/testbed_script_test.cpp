@@ -60,7 +60,7 @@ TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
   {
     testbed bed({.net = net,
                  .extra_domains = {"gamma.test"},
-                 .oms_append = "# appended to every OMS config\n",
+                 .oms_append = "[quota]\ndefault = \"1GiB\"\n",
                  .ims_append = "[policy]\nmax_recipients = 50\n"});
     dir = bed.dir() / "bed";
     const auto& state = bed.state();
@@ -83,9 +83,9 @@ TEST(TestbedScript, UpDescribesEverythingRefusesASecondUpAndDownLeavesNothing) {
     for (const auto& d : {"alpha.test", "beta.test", "gamma.test"}) {
       const auto oms = read_file(bed.domain(d).oms.config);
       const auto ims = read_file(bed.domain(d).ims.config);
-      EXPECT_TRUE(oms.ends_with("\n# appended to every OMS config\n")) << oms;
+      EXPECT_TRUE(oms.ends_with("\n[quota]\ndefault = \"1GiB\"\n")) << oms;
       EXPECT_TRUE(ims.ends_with("\n[policy]\nmax_recipients = 50\n")) << ims;
-      EXPECT_EQ(ims.find("# appended"), std::string::npos);
+      EXPECT_EQ(ims.find("[quota]"), std::string::npos);
     }
     EXPECT_TRUE(std::filesystem::exists(bed.crl()));
     EXPECT_TRUE(std::filesystem::exists(bed.domain("alpha.test").oms.cert));
