@@ -237,7 +237,13 @@ int run(const arguments& a) {
                  : 0.0;
   report["submit_latency_ms"] = to_json(summarize(r.submit_ms));
   report["stored_latency_ms"] = to_json(summarize(r.stored_ms));
-  report["server_at_latency_ms"] = to_json(summarize(r.server_at_ms));
+  const auto stored = summarize(r.stored_ms);
+  const auto server_at = summarize(r.server_at_ms);
+  report["server_at_latency_ms"] = to_json(server_at);
+  // The polled figure lags the OMS's own record by up to 1 s (whole seconds) plus a poll round;
+  // far more means the pollers fell behind (raise --pollers or --status-batch).
+  report["poll_lag_ms"] = std::round(stored.p50 - server_at.p50);
+  report["poll_limited"] = stored.p50 - server_at.p50 > 1000.0 + 4.0 * a.poll_ms;
   report["bench_cpu_seconds"] =
       self_before && self_after ? self_after->cpu_seconds - self_before->cpu_seconds : 0.0;
   report["loadavg_before"] = load_before;

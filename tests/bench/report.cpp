@@ -69,6 +69,11 @@ void print_text(const nlohmann::json& r, std::ostream& out) {
   latency_line(out, "submit to pulled (polled)", r.at("stored_latency_ms"));
   latency_line(out, "submit to server `at` (1 s)", r.at("server_at_latency_ms"));
   line(out, "status requests", number(r.at("status_requests")));
+  if (r.at("poll_limited").get<bool>()) {
+    line(out, "warning",
+         "the pollers fell behind (polled p50 is " + number(r.at("poll_lag_ms"), 0) +
+             " ms after the server's): raise --pollers or --status-batch");
+  }
   out << "daemons\n";
   out << "  " << std::left << std::setw(20) << "host" << std::right << std::setw(8) << "pid"
       << std::setw(10) << "cpu s" << std::setw(13) << "peak rss" << std::setw(14) << "state before"
