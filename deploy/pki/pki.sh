@@ -12,9 +12,11 @@ Usage:
       Create a CA in DIR: ca.key (EC P-256), ca.pem (self-signed, 10 years), the openssl ca
       database (index.txt, serial, crlnumber) and ca.cnf. Re-running on an existing CA changes
       nothing and prints the same paths.
-  $prog issue DIR NAME --dns HOST[,HOST...] [--server] [--client]
+  $prog issue DIR NAME --dns HOST[,HOST...] [--email ADDRESS[,ADDRESS...]] [--server] [--client]
               [--days N | --not-before T --not-after T] [--self-signed]
       Issue NAME.key (EC P-256) and NAME.pem in DIR with the given DNS subjectAltNames,
+      and rfc822Name subjectAltNames for --email (a user certificate: --dns may then be
+      omitted; use --client),
       keyUsage digitalSignature and extendedKeyUsage serverAuth and/or clientAuth (both when
       neither flag is given). Validity: --days N (default 365) from now, or an explicit
       --not-before/--not-after (either may be omitted: now / now+365d). --self-signed makes a
@@ -146,10 +148,11 @@ cmd_issue() {
   local dir=$1 name=$2
   shift 2
   check_name "$name"
-  local dns="" server=0 client=0 days="" not_before="" not_after="" self_signed=0
+  local dns="" email="" server=0 client=0 days="" not_before="" not_after="" self_signed=0
   while [ $# -gt 0 ]; do
     case $1 in
       --dns) [ $# -ge 2 ] || misuse "--dns needs a value"; dns=$2; shift 2 ;;
+      --email) [ $# -ge 2 ] || misuse "--email needs a value"; email=$2; shift 2 ;;
       --server) server=1; shift ;;
       --client) client=1; shift ;;
       --days) [ $# -ge 2 ] || misuse "--days needs a value"; days=$2; shift 2 ;;
@@ -159,7 +162,7 @@ cmd_issue() {
       *) misuse "issue: unknown option '$1'" ;;
     esac
   done
-  [ -n "$dns" ] || misuse "issue needs --dns HOST[,HOST...]"
+  [ -n "$dns$email" ] || misuse "issue needs --dns HOST[,HOST...] or --email ADDRESS[,ADDRESS...]"
   if [ -n "$days" ]; then
     [[ $days =~ ^[0-9]+$ ]] && [ "$days" -gt 0 ] || misuse "--days wants a positive number"
     [ -z "$not_before$not_after" ] || misuse "--days excludes --not-before/--not-after"
@@ -170,12 +173,21 @@ cmd_issue() {
   check_ca "$dir"
   [ ! -e "$dir/$name.pem" ] || die "$dir/$name.pem exists: NAME '$name' was already issued"
 
-  local san="" host
-  IFS=',' read -r -a hosts <<<"$dns"
+  local san="" host address
+  local hosts=() addresses=()
+  [ -z "$dns" ] || IFS=',' read -r -a hosts <<<"$dns"
   for host in "${hosts[@]}"; do
     [[ $host =~ ^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || misuse "bad DNS name '$host'"
     san+="${san:+,}DNS:$host"
   done
+  [ -z "$email" ] || IFS=',' read -r -a addresses <<<"$email"
+  for address in "${addresses[@]}"; do
+    [[ $address =~ ^[A-Za-z0-9._+-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+      misuse "bad email address '$address'"
+    san+="${san:+,}email:$address"
+  done
+  # The subject CN is informational only (names come from subjectAltName).
+  local cn=${hosts[0]:-${addresses[0]}}
   local eku=""
   if [ $server = 0 ] && [ $client = 0 ]; then server=1 client=1; fi
   [ $server = 1 ] && eku+="serverAuth"
@@ -203,11 +215,11 @@ EOF
   if [ $self_signed = 1 ]; then
     # openssl req has no -extfile: the leaf section goes after the CA configuration.
     cat "$dir/ca.cnf" >>"$ext"
-    openssl req -config "$ext" -new -x509 -key "$dir/$name.key" -subj "/CN=${hosts[0]}" \
+    openssl req -config "$ext" -new -x509 -key "$dir/$name.key" -subj "/CN=$cn" \
       -days "${days:-365}" -extensions leaf -out "$dir/$name.pem" 2>/dev/null ||
       { rm -f "$dir/$name.key"; die "openssl req failed for $name"; }
   else
-    openssl req -config "$dir/ca.cnf" -new -key "$dir/$name.key" -subj "/CN=${hosts[0]}" \
+    openssl req -config "$dir/ca.cnf" -new -key "$dir/$name.key" -subj "/CN=$cn" \
       -out "$dir/$name.csr"
     local validity=()
     if [ -n "$not_before$not_after" ]; then

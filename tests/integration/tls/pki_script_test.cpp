@@ -51,6 +51,19 @@ TEST(TlsPkiScript, IssueWritesKeyAndCertificateWithNamesAndUsage) {
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
 }
 
+TEST(TlsPkiScript, IssueWithEmailWritesAUserCertificate) {
+  test_pki pki;
+  pki.run("issue " + pki.ca_dir() + " alice --email alice@alpha.test,Alice@beta.test --client");
+  auto cert = load_cert(pki.path("alice.pem"));
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(email_names(cert.get()),
+            (std::vector<std::string>{"alice@alpha.test", "Alice@beta.test"}));
+  EXPECT_TRUE(dns_names(cert.get()).empty());
+  const uint32_t eku = X509_get_extended_key_usage(cert.get());
+  EXPECT_TRUE(eku & XKU_SSL_CLIENT);
+  EXPECT_FALSE(eku & XKU_SSL_SERVER);
+}
+
 TEST(TlsPkiScript, CrlPrintsItsPathAndListsRevokedCertificates) {
   test_pki pki;
   pki.run("issue " + pki.ca_dir() + " gone --dns gone.alpha.test");
@@ -76,6 +89,7 @@ TEST(TlsPkiScript, MisuseFailsWithAMessage) {
       "bogus",
       "issue " + ca + " x",
       "issue " + ca + " x --dns 'a b'",
+      "issue " + ca + " x --email 'not an address' --client",
       "issue " + ca + " x --dns a.test --days 1 --not-after +1d",
       "issue " + ca + " ../x --dns a",
       "issue " + ca + " x --dns a.test --not-before yesterday",
