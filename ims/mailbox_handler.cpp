@@ -76,6 +76,18 @@ awaitable<bool> check_password(std::filesystem::path db_path, std::string addres
   co_return password_matches(stored, password);
 }
 
+// The certificate path ([U-2]): the user must exist; that the certificate names the user is
+// checked before, on the strand.
+awaitable<bool> user_exists(std::filesystem::path db_path, std::string address) {
+  try {
+    store::sqlite_db db(db_path, store::sqlite_db::options{.read_only = true});
+    auto hash = password_hash(db, address);
+    co_return hash && hash->has_value();
+  } catch (const std::exception&) {
+    co_return false;
+  }
+}
+
 // Closes the descriptor of a body being sent.
 struct file_closer {
   explicit file_closer(int descriptor) : fd(descriptor) {}
@@ -169,9 +181,11 @@ awaitable<void> mailbox_handler::auth(net::session& s, const proto::auth_request
     // Look-up and KDF on the pool; the coroutine resumes on the session's strand.
     auto job = check_password(user_db_path_, address, *request.password);
     ok = co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
+  } else if (net::certificate_names_user(s.peer(), address)) {
+    // Without a password the verified client certificate must name the user ([U-2], [C-11]).
+    auto job = user_exists(user_db_path_, address);
+    ok = co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
   }
-  // Without a password the client certificate would have to name the user ([U-2]); the net
-  // layer does not expose rfc822Name entries, so that path refuses like a wrong password.
   connection& c = state_of(s);
   if (!ok) {
     count_failure(address_key);

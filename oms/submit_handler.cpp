@@ -68,6 +68,30 @@ awaitable<password_check> password_matches(std::filesystem::path db_path, std::s
   }
 }
 
+// The certificate path ([U-2]): the user must exist (its quota is read as with a password);
+// that the certificate names the user is checked before, on the strand.
+awaitable<password_check> certified_user(std::filesystem::path db_path, std::string address) {
+  password_check out;
+  try {
+    store::sqlite_db db(db_path, store::sqlite_db::options{.read_only = true});
+    user_db users(db);
+    auto hash = users.hash_of(address);
+    if (!hash || !hash->has_value()) {
+      co_return out;  // unknown user (or unreadable table)
+    }
+    auto quota = users.quota_of(address);
+    if (quota) {  // cannot tell the limit: refuse rather than ignore it
+      out.ok = true;
+      if (*quota) {
+        out.quota = **quota;
+      }
+    }
+  } catch (const std::exception&) {
+    out.ok = false;
+  }
+  co_return out;
+}
+
 std::string peer_text(const net::session& s) {
   return net::to_string(s.peer().remote);
 }
@@ -171,9 +195,14 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
         co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
     ok = checked.ok;
     quota = checked.quota;
+  } else if (net::certificate_names_user(s.peer(), address)) {
+    // Without a password the verified client certificate must name the user ([U-2], [C-11]).
+    auto job = certified_user(user_db_path_, address);
+    auto checked =
+        co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
+    ok = checked.ok;
+    quota = checked.quota;
   }
-  // Without a password the client certificate would have to name the user ([U-2]); the net
-  // layer does not expose rfc822Name entries, so that path refuses like a wrong password.
   if (!ok) {
     count_failure(address_key);
     count_failure(user_key);

@@ -27,6 +27,9 @@ tls::tls_settings read_tls_section(table t, const std::string& file,
   if (t.has("ca_file")) {  // optional: the system store when absent
     s.ca_file = t.path("ca_file", path_check::file).string();
   }
+  if (t.has("user_ca_file")) {  // optional: no user certificate is accepted when absent
+    s.user_ca_file = t.path("user_ca_file", path_check::file).string();
+  }
   for (const auto& crl : t.string_list("crl_files", std::vector<std::string>{})) {
     std::filesystem::path p(crl);
     if (p.is_relative()) {

@@ -25,8 +25,9 @@ std::string key_error(const std::string& file, std::string_view key, std::string
                       std::string_view got);
 
 // [tls] cert, key (required, existing files), ca_file (optional: the system store when
-// absent), crl_files (relative to the file's directory), crl ("require" by default, which then
-// needs a CRL file when the table is present).
+// absent), user_ca_file (optional: the anchors of user certificates on the submit and mailbox
+// listeners, [C-11]; none accepted when absent), crl_files (relative to the file's directory), crl
+// ("require" by default, which then needs a CRL file when the table is present).
 tls::tls_settings read_tls_section(table t, const std::string& file,
                                    std::vector<std::string>& errors);
 

@@ -1,5 +1,7 @@
 #include "common/net/server_settings.hpp"
 
+#include <algorithm>
+
 namespace im2k::net {
 
 duration body_deadline(duration base, std::uint64_t length, std::uint64_t min_body_rate) {
@@ -7,6 +9,17 @@ duration body_deadline(duration base, std::uint64_t length, std::uint64_t min_bo
   // Milliseconds, rounded up, so that a small body still gets a little extra time.
   const std::uint64_t extra_ms = (length * 1000 + rate - 1) / rate;
   return base + std::chrono::milliseconds(extra_ms);
+}
+
+bool certificate_names_user(const peer_info& peer, std::string_view address) {
+  const auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; };
+  const auto same = [&](char a, char b) {
+    return lower(static_cast<unsigned char>(a)) == lower(static_cast<unsigned char>(b));
+  };
+  return !address.empty() &&
+         std::any_of(peer.email_names.begin(), peer.email_names.end(), [&](const std::string& n) {
+           return std::equal(n.begin(), n.end(), address.begin(), address.end(), same);
+         });
 }
 
 std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -46,12 +47,17 @@ struct peer_info {
   tls::listener_kind kind = tls::listener_kind::notify;
   boost::asio::ip::tcp::endpoint remote;
   boost::asio::ip::tcp::endpoint local;
-  std::string tls_version;             // "TLSv1.3"
-  std::string alpn;                    // the selected ALPN id
-  std::vector<std::string> dns_names;  // DNS subjectAltNames of the client certificate
+  std::string tls_version;               // "TLSv1.3"
+  std::string alpn;                      // the selected ALPN id
+  std::vector<std::string> dns_names;    // DNS subjectAltNames of the client certificate
+  std::vector<std::string> email_names;  // its rfc822Names: the users it names ([C-11])
   std::string host;
   std::string client;
 };
+
+// True if one of the rfc822Names of the client certificate equals `address`, compared
+// case-insensitively as ASCII ([C-11]); the handshake has verified the certificate.
+bool certificate_names_user(const peer_info& peer, std::string_view address);
 
 // "127.0.0.1:4650", "[::1]:4650".
 std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);

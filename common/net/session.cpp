@@ -95,6 +95,7 @@ awaitable<bool> session::handshake() {
     peer_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
   }
   peer_.dns_names = tls::peer_dns_names(ssl);
+  peer_.email_names = tls::peer_email_names(ssl);
   co_return true;
 }
 

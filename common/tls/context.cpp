@@ -114,7 +114,8 @@ std::string load_crls(SSL_CTX* ctx, const std::vector<std::string>& files) {
 }
 
 // What both sides share: protocol, own certificate, trust anchors, CRLs, name-check flags.
-context_result make_common(const tls_settings& settings, side s, bool need_certificate) {
+context_result make_common(const tls_settings& settings, side s, listener_kind kind,
+                           bool need_certificate) {
   ERR_clear_error();
   auto context = std::make_shared<boost::asio::ssl::context>(
       s == side::server ? boost::asio::ssl::context::tls_server
@@ -145,7 +146,14 @@ context_result make_common(const tls_settings& settings, side s, bool need_certi
     }
   }
 
-  if (settings.ca_file.empty() && settings.ca_dir.empty()) {
+  if (s == side::server && !requires_peer_certificate(kind)) {
+    // A user listener trusts only the user anchors ([C-11]); none configured leaves the store
+    // empty, so that any presented certificate fails.
+    if (!settings.user_ca_file.empty() &&
+        SSL_CTX_load_verify_locations(ctx, settings.user_ca_file.c_str(), nullptr) != 1) {
+      return fail("cannot load user trust anchors " + settings.user_ca_file);
+    }
+  } else if (settings.ca_file.empty() && settings.ca_dir.empty()) {
     if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
       return fail("cannot load the system trust store");
     }
@@ -177,7 +185,7 @@ context_result make_common(const tls_settings& settings, side s, bool need_certi
 }  // namespace
 
 context_result make_server_context(const tls_settings& settings, listener_kind kind) {
-  context_result result = make_common(settings, side::server, true);
+  context_result result = make_common(settings, side::server, kind, true);
   if (!result) {
     return result;
   }
@@ -194,7 +202,8 @@ context_result make_server_context(const tls_settings& settings, listener_kind k
 }
 
 context_result make_client_context(const tls_settings& settings, listener_kind kind) {
-  context_result result = make_common(settings, side::client, requires_peer_certificate(kind));
+  context_result result =
+      make_common(settings, side::client, kind, requires_peer_certificate(kind));
   if (!result) {
     return result;
   }

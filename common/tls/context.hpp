@@ -25,8 +25,9 @@ struct context_result {
 };
 
 // A listener of `kind`: requires the client's ALPN to be alpn_of(kind); requires a client
-// certificate on notify and pull, verifies one if presented on submit and mailbox; the client
-// certificate must allow clientAuth. cert_file and key_file are required.
+// certificate on notify and pull, verifies one if presented on submit and mailbox (against
+// user_ca_file only); the client certificate must allow clientAuth. cert_file and key_file are
+// required.
 context_result make_server_context(const tls_settings& settings, listener_kind kind);
 
 // A client of a `kind` listener: offers alpn_of(kind), requires a server certificate allowing

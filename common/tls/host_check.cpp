@@ -41,7 +41,10 @@ failure check_peer_host(tls_stream& stream, listener_kind kind, std::string_view
   return result;
 }
 
-std::vector<std::string> dns_names(X509* cert) {
+namespace {
+
+// The subjectAltName entries of `type` (GEN_DNS, GEN_EMAIL: both IA5Strings), as written.
+std::vector<std::string> alt_names(X509* cert, int type) {
   std::vector<std::string> names;
   if (cert == nullptr) {
     return names;
@@ -53,18 +56,32 @@ std::vector<std::string> dns_names(X509* cert) {
   }
   for (int i = 0; i < sk_GENERAL_NAME_num(general_names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(general_names, i);
-    if (name->type == GEN_DNS) {
-      const ASN1_IA5STRING* dns = name->d.dNSName;
-      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                         static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    if (name->type == type) {
+      const ASN1_IA5STRING* text = type == GEN_DNS ? name->d.dNSName : name->d.rfc822Name;
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                         static_cast<std::size_t>(ASN1_STRING_length(text)));
     }
   }
   GENERAL_NAMES_free(general_names);
   return names;
 }
 
+}  // namespace
+
+std::vector<std::string> dns_names(X509* cert) {
+  return alt_names(cert, GEN_DNS);
+}
+
+std::vector<std::string> email_names(X509* cert) {
+  return alt_names(cert, GEN_EMAIL);
+}
+
 std::vector<std::string> peer_dns_names(const SSL* ssl) {
   return dns_names(SSL_get0_peer_certificate(ssl));
+}
+
+std::vector<std::string> peer_email_names(const SSL* ssl) {
+  return email_names(SSL_get0_peer_certificate(ssl));
 }
 
 }  // namespace im2k::tls

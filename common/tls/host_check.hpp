@@ -38,4 +38,9 @@ failure check_peer_host(tls_stream& stream, listener_kind kind, std::string_view
 std::vector<std::string> dns_names(X509* cert);
 std::vector<std::string> peer_dns_names(const SSL* ssl);
 
+// The rfc822Name (email) subjectAltNames, as written: what names a user ([C-11]). The peer
+// certificate of an established connection has been verified by the handshake.
+std::vector<std::string> email_names(X509* cert);
+std::vector<std::string> peer_email_names(const SSL* ssl);
+
 }  // namespace im2k::tls

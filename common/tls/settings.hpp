@@ -17,6 +17,9 @@ struct tls_settings {
   std::string key_file;   // PEM private key
   std::string ca_file;    // trust anchors; ca_file and ca_dir both empty = the system store
   std::string ca_dir;
+  // The user listeners' (submit, mailbox) anchors for client certificates, separate from the
+  // peer anchors ([C-11]); empty = none, so a presented user certificate fails as unknown-ca.
+  std::string user_ca_file;
   std::vector<std::string> crl_files;  // PEM CRLs
   crl_mode crl = crl_mode::require;
 };

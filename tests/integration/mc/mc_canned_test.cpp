@@ -62,7 +62,12 @@ class McCanned : public ::testing::Test {
   }
 
   void SetUp() override {
-    server_ = std::make_unique<canned_server>(pki_->settings("oms"), pki_->settings("mx"));
+    // The user listeners trust the test CA for user certificates too ([C-11]: user_ca_file).
+    tls::tls_settings submit_tls = pki_->settings("oms");
+    submit_tls.user_ca_file = submit_tls.ca_file;
+    tls::tls_settings mailbox_tls = pki_->settings("mx");
+    mailbox_tls.user_ca_file = mailbox_tls.ca_file;
+    server_ = std::make_unique<canned_server>(submit_tls, mailbox_tls);
     write_file(dir_ / "alice.password", "alice-secret\n");
     write_file(dir_ / "carol.password", "carol-secret\r\n");
     write_file(dir_ / "wrong.password", "guess\n");

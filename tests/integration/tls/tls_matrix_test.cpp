@@ -5,6 +5,8 @@
 #include <csignal>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
@@ -41,6 +43,7 @@ class TlsMatrix : public ::testing::Test {
     p.run("issue " + ca + " client-crl-off --dns oms.alpha.test --client");
     p.run("issue " + ca + " client-elsewhere --dns other.gamma.test --client");
     p.run("issue " + ca + " client-serveronly --dns oms.alpha.test --server");
+    p.run("issue " + ca + " user-alice --email Alice@alpha.test --client");
     p.run("issue " + ca + " client-selfsigned --dns oms.alpha.test --client --self-signed");
     p.run("issue " + ca + " server-expired --dns " + std::string(server_host) +
           " --server --not-before -10d --not-after -1d");
@@ -268,7 +271,9 @@ TEST_F(TlsMatrix, UserListenerAcceptsNoCertificateButVerifiesOnePresented) {
   tls_settings anonymous = client_settings("client");
   anonymous.cert_file.clear();
   anonymous.key_file.clear();
-  const auto server = server_context(pki_->settings("server"), listener_kind::submit);
+  tls_settings settings = pki_->settings("server");
+  settings.user_ca_file = pki_->path("ca.pem");
+  const auto server = server_context(settings, listener_kind::submit);
   connect(server, client_context(anonymous, listener_kind::submit), listener_kind::submit);
   EXPECT_EQ(server_.handshake, failure::none);
   EXPECT_TRUE(client_.exchanged);
@@ -278,6 +283,36 @@ TEST_F(TlsMatrix, UserListenerAcceptsNoCertificateButVerifiesOnePresented) {
   connect(server, client_context(client_settings("client-expired"), listener_kind::submit),
           listener_kind::submit);
   expect_server_refused(failure::expired);
+}
+
+TEST_F(TlsMatrix, UserListenerExposesTheEmailNamesOfAUserCertificate) {
+  tls_settings settings = pki_->settings("server");
+  settings.user_ca_file = pki_->path("ca.pem");
+  connect(server_context(settings, listener_kind::submit),
+          client_context(client_settings("user-alice"), listener_kind::submit),
+          listener_kind::submit);
+  EXPECT_EQ(server_.handshake, failure::none);
+  ASSERT_TRUE(server_.stream);
+  const SSL* ssl = server_.stream->native_handle();
+  EXPECT_EQ(peer_email_names(ssl), std::vector<std::string>{"Alice@alpha.test"});
+  EXPECT_TRUE(peer_dns_names(ssl).empty());
+}
+
+TEST_F(TlsMatrix, UserListenerWithoutUserAnchorsRefusesAPresentedCertificate) {
+  // The peer anchors (ca_file) never vouch for a user ([C-11]).
+  connect(server_context(pki_->settings("server"), listener_kind::submit),
+          client_context(client_settings("user-alice"), listener_kind::submit),
+          listener_kind::submit);
+  expect_server_refused(failure::unknown_ca);
+}
+
+TEST_F(TlsMatrix, UserListenerTrustsOnlyTheUserAnchors) {
+  tls_settings settings = pki_->settings("server");
+  settings.user_ca_file = pki_->path("ca.pem", "other-ca");
+  connect(server_context(settings, listener_kind::submit),
+          client_context(client_settings("user-alice"), listener_kind::submit),
+          listener_kind::submit);
+  expect_server_refused(failure::unknown_ca);
 }
 
 // --- the client verifying servers ---

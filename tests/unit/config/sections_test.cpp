@@ -52,6 +52,28 @@ TEST_F(ConfigSections, TlsCaFileMustExistWhenGiven) {
       << errors[0];
 }
 
+TEST_F(ConfigSections, TlsUserCaFileIsOptionalAndMustExist) {
+  auto doc = parse("[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\ncrl = \"off\"\n");
+  EXPECT_TRUE(read_tls_section(doc.root().subtable("tls"), file_, errors_).user_ca_file.empty());
+  EXPECT_THAT(doc.finish(), IsEmpty());
+
+  auto given = parse(
+      "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\nuser_ca_file = \"ca.pem\"\ncrl = \"off\"\n");
+  auto s = read_tls_section(given.root().subtable("tls"), file_, errors_);
+  EXPECT_THAT(given.finish(), IsEmpty());
+  EXPECT_EQ(s.user_ca_file, (dir_ / "ca.pem").string());
+
+  auto missing = parse(
+      "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\nuser_ca_file = \"no.pem\"\ncrl = \"off\"\n");
+  read_tls_section(missing.root().subtable("tls"), file_, errors_);
+  const auto& errors = missing.finish();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(
+      errors[0].find(file_ + ": key \"tls.user_ca_file\": expected the path of an existing file"),
+      std::string::npos)
+      << errors[0];
+}
+
 TEST_F(ConfigSections, TlsRequireNeedsACrl) {
   auto doc = parse("[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\ncrl_files = [\"gone.pem\"]\n");
   read_tls_section(doc.root().subtable("tls"), file_, errors_);

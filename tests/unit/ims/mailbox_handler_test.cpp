@@ -62,9 +62,12 @@ class mailbox_handler_test : public ::testing::Test {
                                                  *store_, puller_, pool_);
     net::server_settings settings;
     settings.host = "mx.beta.test";
+    // The test's clients present the mx certificate: trust its CA for users too ([C-11]).
+    tls::tls_settings server_tls = pki_.settings("mx");
+    server_tls.user_ca_file = server_tls.ca_file;
     listener_ = net::listener::create(
         io_.get_executor(), settings,
-        std::make_shared<tls::credentials>(pki_.settings("mx"), tls::side::server,
+        std::make_shared<tls::credentials>(server_tls, tls::side::server,
                                            tls::listener_kind::mailbox),
         [this](net::session& s, net::incoming_request r) { return (*handler_)(s, std::move(r)); });
     ASSERT_FALSE(listener_->open({boost::asio::ip::make_address("127.0.0.1"), 0}));
