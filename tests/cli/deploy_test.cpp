@@ -54,6 +54,8 @@ class deploy_example : public ::testing::TestWithParam<std::string> {
     pki({"issue", tls.string(), "oms.example.org", "--dns", "oms.example.org"});
     pki({"issue", tls.string(), "mx.example.org", "--dns", "mx.example.org"});
     pki({"crl", tls.string()});
+    // The anchors of user certificates (the commented `user_ca_file`): here the same CA.
+    fs::copy_file(tls / "ca.pem", tls / "user-ca.pem");
   }
 
   void pki(std::vector<std::string> args) {
