@@ -29,10 +29,7 @@ using boost::asio::awaitable;
 using namespace std::chrono_literals;
 
 constexpr int max_failures_per_connection = 3;  // [U-4]
-constexpr int max_failures_per_window = 10;
-constexpr auto failure_window = 15min;
-constexpr std::size_t max_tracked_keys = 100000;
-constexpr std::size_t list_page = 100;  // [M-2]
+constexpr std::size_t list_page = 100;          // [M-2]
 // Room for the entries of a list response: a frame is at most 65 536 octets ([F-2], [R-8]).
 constexpr std::size_t max_list_bytes = 60000;
 const std::string auth_refused = "authentication failed";
@@ -113,30 +110,6 @@ mailbox_handler::mailbox_handler(std::filesystem::path user_db_path,
       pulls_(std::move(pulls)),
       password_pool_(password_pool) {}
 
-bool mailbox_handler::over_limit(const std::string& key) {
-  auto it = failures_.find(key);
-  if (it == failures_.end()) {
-    return false;
-  }
-  if (std::chrono::steady_clock::now() - it->second.start > failure_window) {
-    failures_.erase(it);
-    return false;
-  }
-  return it->second.failures >= max_failures_per_window;
-}
-
-void mailbox_handler::count_failure(const std::string& key) {
-  if (failures_.size() >= max_tracked_keys) {
-    failures_.clear();  // bounded memory beats perfect accounting under a flood
-  }
-  auto& w = failures_[key];
-  const auto now = std::chrono::steady_clock::now();
-  if (w.failures == 0 || now - w.start > failure_window) {
-    w = window{0, now};
-  }
-  ++w.failures;
-}
-
 awaitable<void> mailbox_handler::operator()(net::session& s, net::incoming_request request) {
   if (auto* a = std::get_if<proto::auth_request>(&request.request)) {
     co_return co_await auth(s, *a);
@@ -172,7 +145,7 @@ awaitable<void> mailbox_handler::auth(net::session& s, const proto::auth_request
   const std::string address = proto::to_lower(request.user.to_string());
   const std::string address_key = "addr:" + s.peer().remote.address().to_string();
   const std::string user_key = "user:" + address;
-  if (over_limit(address_key) || over_limit(user_key)) {  // [U-4]
+  if (failures_.over_limit(address_key) || failures_.over_limit(user_key)) {  // [U-4]
     co_await s.send_error(request.id, proto::errc::rate_limited, "too many failed attempts");
     co_return;
   }
@@ -188,8 +161,8 @@ awaitable<void> mailbox_handler::auth(net::session& s, const proto::auth_request
   }
   connection& c = state_of(s);
   if (!ok) {
-    count_failure(address_key);
-    count_failure(user_key);
+    failures_.count(address_key);
+    failures_.count(user_key);
     ++c.failures;
     log::warn("auth.failed").kv("listener", "mailbox").kv("peer", peer_text(s)).kv("user", address);
     co_await s.send_error(request.id, proto::errc::not_authenticated, auth_refused);

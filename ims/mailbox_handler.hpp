@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/net/auth_failures.hpp"
 #include "common/net/session.hpp"
 #include "ims/puller.hpp"
 #include "ims/store.hpp"
@@ -31,14 +32,6 @@ class mailbox_handler {
   boost::asio::awaitable<void> operator()(net::session& s, net::incoming_request request);
 
  private:
-  struct window {
-    int failures = 0;
-    std::chrono::steady_clock::time_point start;
-  };
-
-  bool over_limit(const std::string& key);
-  void count_failure(const std::string& key);
-
   boost::asio::awaitable<void> auth(net::session& s, const proto::auth_request& request);
   boost::asio::awaitable<void> list(net::session& s, const std::string& user,
                                     const proto::list_request& request);
@@ -54,7 +47,7 @@ class mailbox_handler {
   mail_store& records_;
   std::shared_ptr<puller> pulls_;
   boost::asio::thread_pool& password_pool_;
-  std::map<std::string, window> failures_;  // [U-4], per source address and per user value
+  net::auth_failures failures_;  // [U-4], per source address and per user value
 };
 
 }  // namespace im2k::ims

@@ -28,10 +28,7 @@ using boost::asio::awaitable;
 using namespace std::chrono_literals;
 
 constexpr int max_failures_per_connection = 3;  // [U-4]
-constexpr int max_failures_per_window = 10;
-constexpr auto failure_window = 15min;
-constexpr std::size_t max_tracked_keys = 100000;
-constexpr std::size_t status_page = 100;
+constexpr std::size_t status_page = 100;
 // Room for the recipients of a status response: a frame is at most 65 536 octets ([F-2]).
 constexpr std::size_t max_status_bytes = 60000;
 const std::string auth_refused = "authentication failed";
@@ -118,30 +115,6 @@ submit_handler::connection& submit_handler::state_of(net::session& s) {
   return it->second;
 }
 
-bool submit_handler::over_limit(const std::string& key) {
-  auto it = failures_.find(key);
-  if (it == failures_.end()) {
-    return false;
-  }
-  if (std::chrono::steady_clock::now() - it->second.start > failure_window) {
-    failures_.erase(it);
-    return false;
-  }
-  return it->second.failures >= max_failures_per_window;
-}
-
-void submit_handler::count_failure(const std::string& key) {
-  if (failures_.size() >= max_tracked_keys) {
-    failures_.clear();  // bounded memory beats perfect accounting under a flood
-  }
-  auto& w = failures_[key];
-  const auto now = std::chrono::steady_clock::now();
-  if (w.failures == 0 || now - w.start > failure_window) {
-    w = window{0, now};
-  }
-  ++w.failures;
-}
-
 awaitable<void> submit_handler::operator()(net::session& s, net::incoming_request request) {
   connection& c = state_of(s);
   if (auto* a = std::get_if<proto::auth_request>(&request.request)) {
@@ -182,7 +155,7 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
   const std::string address = proto::to_lower(request.user.to_string());
   const std::string address_key = "addr:" + s.peer().remote.address().to_string();
   const std::string user_key = "user:" + address;
-  if (over_limit(address_key) || over_limit(user_key)) {
+  if (failures_.over_limit(address_key) || failures_.over_limit(user_key)) {
     co_await s.send_error(request.id, proto::errc::rate_limited, "too many failed attempts");
     co_return;
   }
@@ -204,8 +177,8 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
     quota = checked.quota;
   }
   if (!ok) {
-    count_failure(address_key);
-    count_failure(user_key);
+    failures_.count(address_key);
+    failures_.count(user_key);
     ++c.failures;
     log::warn("auth.failed").kv("peer", peer_text(s)).kv("user", address);
     co_await s.send_error(request.id, proto::errc::not_authenticated, auth_refused);

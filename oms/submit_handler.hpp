@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/net/auth_failures.hpp"
 #include "common/net/session.hpp"
 #include "oms/config.hpp"
 #include "oms/spool.hpp"
@@ -36,14 +37,7 @@ class submit_handler {
     std::optional<std::uint64_t> quota;  // [S-8] the user's limit, read at auth; none: unlimited
     int failures = 0;
   };
-  struct window {
-    int failures = 0;
-    std::chrono::steady_clock::time_point start;
-  };
-
   connection& state_of(net::session& s);
-  bool over_limit(const std::string& key);
-  void count_failure(const std::string& key);
 
   boost::asio::awaitable<void> auth(net::session& s, connection& c,
                                     const proto::auth_request& request);
@@ -63,7 +57,7 @@ class submit_handler {
   boost::asio::thread_pool& password_pool_;
   std::function<void()> submitted_;
   std::unordered_map<const net::session*, connection> connections_;
-  std::map<std::string, window> failures_;  // [U-4], per source address and per user value
+  net::auth_failures failures_;  // [U-4], per source address and per user value
 };
 
 }  // namespace im2k::oms
