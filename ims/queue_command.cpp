@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/control/command_line.hpp"
+#include "common/control/queue_cli.hpp"
 #include "ims/config.hpp"
 
 namespace im2k::ims {
@@ -76,16 +77,9 @@ void print_remove(const json& response) {
   std::cout << "pull " << text(response.value("id", json())) << " dropped\n";
 }
 
-// --socket, or the [control] socket of --config.
-std::optional<std::filesystem::path> socket_of(const queue_options& options) {
-  if (!options.socket_path.empty()) {
-    return std::filesystem::path(options.socket_path);
-  }
-  if (options.config_path.empty()) {
-    std::cerr << program << ": queue needs --config FILE or --socket PATH\n";
-    return std::nullopt;
-  }
-  auto outcome = load_config(options.config_path);
+// The [control] socket of the configuration file at `path`.
+std::optional<std::filesystem::path> socket_of_config(const std::string& path) {
+  auto outcome = load_config(path);
   for (const auto& e : outcome.errors) {
     std::cerr << e << "\n";
   }
@@ -98,48 +92,18 @@ std::optional<std::filesystem::path> socket_of(const queue_options& options) {
 }  // namespace
 
 CLI::App* add_queue_subcommand(CLI::App& app, queue_options& options) {
-  auto* queue = app.add_subcommand("queue", "look at the pending pulls of the running daemon");
-  queue->require_subcommand(1);
-  auto common = [&options](CLI::App* sub) {
-    sub->add_flag("--json", options.json, "print the daemon's answer as one JSON object");
-    auto* config = sub->add_option("--config", options.config_path, "configuration file (TOML)");
-    auto* socket = sub->add_option("--socket", options.socket_path, "the control socket");
-    config->excludes(socket);
-  };
-  auto* list = queue->add_subcommand("list", "pulls and acks not done, and held notifications");
-  common(list);
-  list->callback([&options] { options.action = "list"; });
-  for (const char* action : {"show", "retry", "remove"}) {
-    const std::string name = action;
-    const char* help = name == "show"    ? "a pending pull and its recipients"
-                       : name == "retry" ? "make it due now (a held one too)"
-                                         : "drop it: nothing is stored, no pull is made";
-    auto* sub = queue->add_subcommand(name, help);
-    sub->add_option("id", options.id, "the pull id that list shows")->required();
-    common(sub);
-    sub->callback([&options, name] { options.action = name; });
-  }
-  return queue;
+  const control::queue_texts texts{"look at the pending pulls of the running daemon",
+                                   "pulls and acks not done, and held notifications",
+                                   "a pending pull and its recipients",
+                                   "make it due now (a held one too)",
+                                   "drop it: nothing is stored, no pull is made",
+                                   "the pull id that list shows"};
+  return control::add_queue_subcommand(app, options, texts);
 }
 
 int queue_command(const queue_options& options) {
-  auto socket = socket_of(options);
-  if (!socket) {
-    return 1;
-  }
-  json request = {{"op", "queue." + options.action}};
-  if (options.action != "list") {
-    request["id"] = options.id;
-  }
-  std::function<void(const json&)> print = print_list;
-  if (options.action == "show") {
-    print = print_show;
-  } else if (options.action == "retry") {
-    print = print_retry;
-  } else if (options.action == "remove") {
-    print = print_remove;
-  }
-  return control::ask(program, *socket, request, options.json, print);
+  const control::queue_printers print{print_list, print_show, print_retry, print_remove};
+  return control::run_queue(program, options, socket_of_config, print);
 }
 
 }  // namespace im2k::ims

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/control/command_line.hpp"
+#include "common/control/queue_cli.hpp"
 #include "oms/config.hpp"
 
 namespace im2k::oms {
@@ -78,16 +79,9 @@ void print_remove(const json& response) {
   std::cout << "\n";
 }
 
-// --socket, or the [control] socket of --config.
-std::optional<std::filesystem::path> socket_of(const queue_options& options) {
-  if (!options.socket_path.empty()) {
-    return std::filesystem::path(options.socket_path);
-  }
-  if (options.config_path.empty()) {
-    std::cerr << program << ": queue needs --config FILE or --socket PATH\n";
-    return std::nullopt;
-  }
-  auto outcome = load_config(options.config_path);
+// The [control] socket of the configuration file at `path`.
+std::optional<std::filesystem::path> socket_of_config(const std::string& path) {
+  auto outcome = load_config(path);
   for (const auto& e : outcome.errors) {
     std::cerr << e << "\n";
   }
@@ -100,48 +94,18 @@ std::optional<std::filesystem::path> socket_of(const queue_options& options) {
 }  // namespace
 
 CLI::App* add_queue_subcommand(CLI::App& app, queue_options& options) {
-  auto* queue = app.add_subcommand("queue", "look at the spool of the running daemon");
-  queue->require_subcommand(1);
-  auto common = [&options](CLI::App* sub) {
-    sub->add_flag("--json", options.json, "print the daemon's answer as one JSON object");
-    auto* config = sub->add_option("--config", options.config_path, "configuration file (TOML)");
-    auto* socket = sub->add_option("--socket", options.socket_path, "the control socket");
-    config->excludes(socket);
-  };
-  auto* list = queue->add_subcommand("list", "messages with a recipient not yet final");
-  common(list);
-  list->callback([&options] { options.action = "list"; });
-  for (const char* action : {"show", "retry", "remove"}) {
-    const std::string name = action;
-    const char* help = name == "show"    ? "a message and every recipient"
-                       : name == "retry" ? "make its queued and deferred recipients due now"
-                                         : "withdraw it (recall every recipient not pulled)";
-    auto* sub = queue->add_subcommand(name, help);
-    sub->add_option("id", options.id, "the message id")->required();
-    common(sub);
-    sub->callback([&options, name] { options.action = name; });
-  }
-  return queue;
+  const control::queue_texts texts{"look at the spool of the running daemon",
+                                   "messages with a recipient not yet final",
+                                   "a message and every recipient",
+                                   "make its queued and deferred recipients due now",
+                                   "withdraw it (recall every recipient not pulled)",
+                                   "the message id"};
+  return control::add_queue_subcommand(app, options, texts);
 }
 
 int queue_command(const queue_options& options) {
-  auto socket = socket_of(options);
-  if (!socket) {
-    return 1;
-  }
-  json request = {{"op", "queue." + options.action}};
-  if (options.action != "list") {
-    request["id"] = options.id;
-  }
-  std::function<void(const json&)> print = print_list;
-  if (options.action == "show") {
-    print = print_show;
-  } else if (options.action == "retry") {
-    print = print_retry;
-  } else if (options.action == "remove") {
-    print = print_remove;
-  }
-  return control::ask(program, *socket, request, options.json, print);
+  const control::queue_printers print{print_list, print_show, print_retry, print_remove};
+  return control::run_queue(program, options, socket_of_config, print);
 }
 
 }  // namespace im2k::oms

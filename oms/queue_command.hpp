@@ -7,15 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/control/queue_cli.hpp"
+
 namespace im2k::oms {
 
-struct queue_options {
-  std::string action;  // list, show, retry, remove
-  std::string id;
-  bool json = false;
-  std::string config_path;
-  std::string socket_path;
-};
+using queue_options = control::queue_options;
 
 // Adds the `queue` subcommand to `app`; the options land in `options` when it is parsed.
 CLI::App* add_queue_subcommand(CLI::App& app, queue_options& options);
