@@ -85,6 +85,26 @@ proto::address address_of(const std::string& text) {
   return proto::address{text.substr(0, at), at == std::string::npos ? "" : text.substr(at + 1)};
 }
 
+// The columns every recipient query selects, in this order, and one row of them as a record.
+constexpr std::string_view recipient_columns =
+    "rcpt, state, at, code, message, attempts, next_attempt";
+
+recipient_record recipient_of(const store::statement& row) {
+  recipient_record r;
+  r.rcpt = address_of(row.column_text(0));
+  r.state = state_of(row.column_text(1));
+  r.at = row.column_int(2);
+  if (!row.column_is_null(3)) {
+    r.code = proto::errc_from_string(row.column_text(3)).value_or(proto::errc::internal);
+    r.message = row.column_text(4);
+  }
+  r.attempts = static_cast<int>(row.column_int(5));
+  if (!row.column_is_null(6)) {
+    r.next_attempt = row.column_int(6);
+  }
+  return r;
+}
+
 // Recorded messages are at most 1 024 octets ([V-7]), cut at a UTF-8 character boundary, so
 // that a status response stays within its frame.
 std::string bounded(const std::string& message) {
@@ -462,28 +482,13 @@ boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>> sql
     co_return found.error();
   if (!*found || head->column_text(0) != proto::to_lower(owner))
     co_return out{};  // unknown and foreign alike
-  auto q = reader_.prepare(
-      "SELECT rcpt, state, at, code, message, attempts, next_attempt FROM recipients "
-      "WHERE msg = ?1 ORDER BY position");
+  auto q = reader_.prepare("SELECT " + std::string(recipient_columns) +
+                           " FROM recipients WHERE msg = ?1 ORDER BY position");
   if (!q)
     co_return q.error();
   q->bind_text(1, msg);
   std::vector<recipient_record> records;
-  if (auto ec = q->for_each_row([&](auto&) {
-        recipient_record r;
-        r.rcpt = address_of(q->column_text(0));
-        r.state = state_of(q->column_text(1));
-        r.at = q->column_int(2);
-        if (!q->column_is_null(3)) {
-          r.code = proto::errc_from_string(q->column_text(3)).value_or(proto::errc::internal);
-          r.message = q->column_text(4);
-        }
-        r.attempts = static_cast<int>(q->column_int(5));
-        if (!q->column_is_null(6)) {
-          r.next_attempt = q->column_int(6);
-        }
-        records.push_back(std::move(r));
-      })) {
+  if (auto ec = q->for_each_row([&](auto& row) { records.push_back(recipient_of(row)); })) {
     co_return ec;
   }
   co_return out{std::move(records)};
@@ -583,29 +588,15 @@ boost::asio::awaitable<result<std::optional<std::vector<sent_record>>>> sqlite_s
       })) {
     co_return ec;
   }
-  auto rcpts = reader_.prepare(
-      "SELECT rcpt, state, at, code, message, attempts, next_attempt FROM recipients "
-      "WHERE msg = ?1 ORDER BY position LIMIT ?2");
+  auto rcpts = reader_.prepare("SELECT " + std::string(recipient_columns) +
+                               " FROM recipients WHERE msg = ?1 ORDER BY position LIMIT ?2");
   if (!rcpts)
     co_return rcpts.error();
   for (auto& record : records) {
     rcpts->reset();
     rcpts->bind_text(1, record.msg).bind_int(2, static_cast<std::int64_t>(max_rcpt));
-    if (auto ec = rcpts->for_each_row([&](auto&) {
-          recipient_record r;
-          r.rcpt = address_of(rcpts->column_text(0));
-          r.state = state_of(rcpts->column_text(1));
-          r.at = rcpts->column_int(2);
-          if (!rcpts->column_is_null(3)) {
-            r.code = proto::errc_from_string(rcpts->column_text(3)).value_or(proto::errc::internal);
-            r.message = rcpts->column_text(4);
-          }
-          r.attempts = static_cast<int>(rcpts->column_int(5));
-          if (!rcpts->column_is_null(6)) {
-            r.next_attempt = rcpts->column_int(6);
-          }
-          record.recipients.push_back(std::move(r));
-        })) {
+    if (auto ec = rcpts->for_each_row(
+            [&](auto& row) { record.recipients.push_back(recipient_of(row)); })) {
       co_return ec;
     }
   }
