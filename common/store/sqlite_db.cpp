@@ -43,7 +43,9 @@ sqlite_db::sqlite_db(const std::filesystem::path& path) : sqlite_db(path, option
 sqlite_db::sqlite_db(const std::filesystem::path& path, options opts)
     : cache_(std::make_unique<statement_cache>()) {
   int flags = opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
+  // Each connection is used by one thread at a time (the writer thread, or an event loop), so it
+  // needs no mutex of its own around every call.
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   auto fail = [&](std::string_view what) {
     std::string message = "cannot open database " + path.string() + ": " + std::string(what) +
                           ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
