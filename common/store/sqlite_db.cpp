@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include "common/store/counting_vfs.hpp"
+
 namespace im2k::store {
 
 namespace {
@@ -21,6 +23,7 @@ boost::system::error_code from_rc(int rc) {
 sqlite_db::sqlite_db(const std::filesystem::path& path) : sqlite_db(path, options{}) {}
 
 sqlite_db::sqlite_db(const std::filesystem::path& path, options opts) {
+  install_counting_vfs();  // im2k_store_fsyncs_total{kind="sqlite"}
   int flags = opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
   auto fail = [&](std::string_view what) {
