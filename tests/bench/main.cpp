@@ -1,7 +1,8 @@
 // im2k-bench: submits messages to a testbed's OMS and measures how fast they are stored at the
 // recipient's IMS (tests/bench/README.md). Not a test: it reports figures.
 //
-//   im2k-bench --testbed DIR --messages N --size SIZE --concurrency C [--json] [--fanout]
+//   im2k-bench --testbed DIR --messages N --size SIZE --concurrency C [--json]
+//   im2k-bench --testbed DIR --fanout [N] [--fanout-domains D]   (one message to N recipients)
 //   im2k-bench --testbed DIR --rate R --duration SECONDS --size SIZE [--json]   (open loop)
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ struct arguments {
   double duration_seconds = 0;
   bool json = false;
   bool fanout = false;
+  std::size_t fanout_recipients = 0;  // 0: --fanout-domains x --fanout-users
   int timeout_seconds = 1800;
   int poll_ms = 100;
   std::size_t pollers = 1;
@@ -178,7 +180,7 @@ int run(const arguments& a) {
   std::optional<add_users_result> added;
   nlohmann::json errors = nlohmann::json::object();
   if (a.fanout) {
-    auto p = plan_fanout(*bed, a.fanout_domains, a.fanout_users);
+    auto p = plan_fanout(*bed, a.fanout_domains, a.fanout_users, a.fanout_recipients);
     if (!p) {
       return fail(p.error(), a.json);
     }
@@ -447,9 +449,11 @@ int main(int argc, char** argv) {
   app.add_option("--duration", a.duration_seconds, "open loop: for this many seconds")
       ->check(CLI::Range(0.001, 86400.0));
   app.add_flag("--json", a.json, "one JSON object instead of text");
-  auto* fanout =
-      app.add_flag("--fanout", a.fanout,
-                   "one message to 100 users in each of 10 domains (adds the users first)");
+  auto* fanout = app.add_option("--fanout", a.fanout_recipients,
+                                "one message to N recipients (1 to 1000; without N: 100 users in "
+                                "each of --fanout-domains), the users added first")
+                     ->expected(0, 1)
+                     ->check(CLI::Range(1, 1000));
   rate->excludes(messages)->excludes(fanout);
   app.add_option("--timeout", a.timeout_seconds, "seconds the whole run may take")
       ->check(CLI::Range(1, 24 * 3600));
@@ -476,6 +480,7 @@ int main(int argc, char** argv) {
     // --help is 0; every other parse error is a usage error (2), as the README says.
     return app.exit(e) == 0 ? 0 : 2;
   }
+  a.fanout = fanout->count() > 0;
   try {
     return im2k::bench::run(a);
   } catch (const std::exception& e) {
