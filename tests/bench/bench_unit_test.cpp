@@ -7,11 +7,13 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/bench/ims_log.hpp"
 #include "tests/bench/latency.hpp"
 #include "tests/bench/message.hpp"
 #include "tests/bench/metrics_scrape.hpp"
+#include "tests/bench/rounding.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace im2k::bench {
@@ -65,6 +67,14 @@ TEST(bench_latency, NearestRankPercentiles) {
   for (const char* key : {"p50", "p90", "p99", "max", "mean"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
+}
+
+TEST(bench_rounding, GivesTheNearestShortDecimal) {
+  EXPECT_EQ(rounded(33346.0 / 5.0, 1), 6669.2);
+  EXPECT_EQ(nlohmann::json(rounded(33346.0 / 5.0, 1)).dump(), "6669.2");
+  EXPECT_EQ(rounded(2.0 / 3.0, 3), 0.667);
+  EXPECT_EQ(rounded(83.02509052288862, 2), 83.03);
+  EXPECT_EQ(rounded(-1.25, 0), -1.0);
 }
 
 TEST(bench_message, HasExactlyTheSizeAskedForWithCrlfLines) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "tests/bench/metrics_scrape.hpp"
+#include "tests/bench/rounding.hpp"
 
 namespace im2k::bench {
 
@@ -12,15 +13,11 @@ namespace {
 
 constexpr std::chrono::milliseconds scrape_timeout{5000};
 
-double rounded(double v, double unit) {
-  return std::round(v / unit) * unit;
-}
-
-nlohmann::json per(double total, std::size_t messages, double unit) {
+nlohmann::json per(double total, std::size_t messages, int decimals) {
   if (messages == 0) {
     return nullptr;
   }
-  return rounded(total / static_cast<double>(messages), unit);
+  return rounded(total / static_cast<double>(messages), decimals);
 }
 
 std::int64_t delta(std::uint64_t before, std::uint64_t after) {
@@ -45,8 +42,8 @@ nlohmann::json daemon_figures(const daemon_ref& d, const daemon_snapshot& before
   nlohmann::json item = {{"host", d.host}, {"role", d.role}, {"pid", d.pid}};
   if (before.process && after.process) {
     const double cpu = after.process->cpu_seconds - before.process->cpu_seconds;
-    item["cpu_seconds"] = rounded(cpu, 0.01);
-    item["cpu_ms_per_message"] = per(cpu * 1000.0, messages, 0.001);
+    item["cpu_seconds"] = rounded(cpu, 2);
+    item["cpu_ms_per_message"] = per(cpu * 1000.0, messages, 3);
     item["peak_rss_kib"] = after.process->peak_rss_kib;
     item["peak_rss_before_kib"] = before.process->peak_rss_kib;
     item["peak_rss_growth_kib"] = delta(before.process->peak_rss_kib, after.process->peak_rss_kib);
@@ -64,13 +61,13 @@ nlohmann::json daemon_figures(const daemon_ref& d, const daemon_snapshot& before
   item["bytes_before"] = before.disk.bytes;
   item["bytes_after"] = after.disk.bytes;
   item["bytes_per_message"] =
-      per(static_cast<double>(delta(before.disk.bytes, after.disk.bytes)), messages, 0.1);
+      per(static_cast<double>(delta(before.disk.bytes, after.disk.bytes)), messages, 1);
   item["body_files_before"] = before.disk.body_files;
   item["body_files_after"] = after.disk.body_files;
   item["body_bytes_before"] = before.disk.body_bytes;
   item["body_bytes_after"] = after.disk.body_bytes;
   item["body_bytes_per_message"] =
-      per(static_cast<double>(delta(before.disk.body_bytes, after.disk.body_bytes)), messages, 0.1);
+      per(static_cast<double>(delta(before.disk.body_bytes, after.disk.body_bytes)), messages, 1);
   if (before.fsyncs && after.fsyncs) {
     nlohmann::json kinds = nlohmann::json::object();
     double total = 0;
@@ -82,7 +79,7 @@ nlohmann::json daemon_figures(const daemon_ref& d, const daemon_snapshot& before
     }
     kinds["total"] = total;
     item["fsyncs"] = kinds;
-    item["fsyncs_per_message"] = per(total, messages, 0.001);
+    item["fsyncs_per_message"] = per(total, messages, 3);
   } else {
     item["fsyncs"] = nullptr;
     item["fsyncs_per_message"] = nullptr;
@@ -119,13 +116,13 @@ nlohmann::json per_message_by_role(const nlohmann::json& daemons, std::size_t me
       }
     }
     nlohmann::json r;
-    r["cpu_ms"] = have_cpu ? per(cpu * 1000.0, messages, 0.001) : nlohmann::json(nullptr);
-    r["bytes"] = per(bytes, messages, 0.1);
-    r["body_bytes"] = per(body_bytes, messages, 0.1);
+    r["cpu_ms"] = have_cpu ? per(cpu * 1000.0, messages, 3) : nlohmann::json(nullptr);
+    r["bytes"] = per(bytes, messages, 1);
+    r["body_bytes"] = per(body_bytes, messages, 1);
     if (have_fsyncs) {
       nlohmann::json f = nlohmann::json::object();
       for (const auto& [kind, n] : fsyncs) {
-        f[kind] = per(n, messages, 0.001);
+        f[kind] = per(n, messages, 3);
       }
       r["fsyncs"] = f;
     } else {

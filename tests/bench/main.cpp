@@ -33,6 +33,7 @@
 #include "tests/bench/message.hpp"
 #include "tests/bench/process_stats.hpp"
 #include "tests/bench/report.hpp"
+#include "tests/bench/rounding.hpp"
 #include "tests/bench/session.hpp"
 #include "tests/bench/testbed_state.hpp"
 
@@ -97,10 +98,6 @@ int fail(const mc::failure& f, bool json) {
 
 double per_second(double count, double seconds) {
   return seconds > 0 ? count / seconds : 0.0;
-}
-
-double rounded(double v, double unit) {
-  return std::round(v / unit) * unit;
 }
 
 // The IMS logs' events about the sent messages. Until every (message, domain) has its ack.sent,
@@ -300,10 +297,11 @@ int run(const arguments& a) {
   report["status_requests"] = r.status_requests;
   report["status_requests_per_message"] =
       r.submitted > 0
-          ? rounded(static_cast<double>(r.status_requests) / static_cast<double>(r.submitted), 0.01)
+          ? rounded(static_cast<double>(r.status_requests) / static_cast<double>(r.submitted), 2)
           : 0.0;
   report["submit_seconds"] = r.submit_seconds;
-  report["submits_per_second"] = per_second(static_cast<double>(r.submitted), r.submit_seconds);
+  report["submits_per_second"] =
+      rounded(per_second(static_cast<double>(r.submitted), r.submit_seconds), 2);
 
   // End to end: first submit (or the open loop's start) to the last store in an IMS log, as
   // Postfix's figure ends at the last file in the Maildir; the polled figure is a fallback.
@@ -314,14 +312,14 @@ int run(const arguments& a) {
   const double to_last_acked = logged.acked_ms.size() == logged.expected && logged.expected > 0
                                    ? (logged.last_acked_unix_ms - r.first_base_unix_ms) / 1000.0
                                    : 0.0;
-  report["to_last_stored_seconds"] = rounded(to_last_stored, 0.001);
-  report["to_last_acked_seconds"] = rounded(to_last_acked, 0.001);
+  report["to_last_stored_seconds"] = rounded(to_last_stored, 3);
+  report["to_last_acked_seconds"] = rounded(to_last_acked, 3);
   report["to_last_pulled_seconds"] = r.to_last_pulled_seconds;
   const double messages = static_cast<double>(options.messages);
   report["messages_per_second_pulled_seen"] =
-      all_pulled ? per_second(messages, r.to_last_pulled_seconds) : 0.0;
+      all_pulled ? rounded(per_second(messages, r.to_last_pulled_seconds), 2) : 0.0;
   if (all_pulled && all_logged) {
-    report["messages_per_second"] = per_second(messages, to_last_stored);
+    report["messages_per_second"] = rounded(per_second(messages, to_last_stored), 2);
     report["messages_per_second_basis"] = "ims_log";
   } else {
     report["messages_per_second"] = report["messages_per_second_pulled_seen"];
@@ -359,10 +357,9 @@ int run(const arguments& a) {
         {"offered", options.messages},
         {"dispatched", r.dispatched},
         {"submitted", r.submitted},
-        {"achieved_rate",
-         rounded(per_second(static_cast<double>(r.submitted), achieved_span), 0.01)},
+        {"achieved_rate", rounded(per_second(static_cast<double>(r.submitted), achieved_span), 2)},
         {"stored_rate",
-         rounded(per_second(static_cast<double>(logged.stored_ms.size()), to_last_stored), 0.01)},
+         rounded(per_second(static_cast<double>(logged.stored_ms.size()), to_last_stored), 2)},
         {"start_lag_ms", to_json(summarize(r.start_lag_ms))},
         {"max_backlog", r.max_backlog}};
   }
@@ -415,7 +412,7 @@ int run(const arguments& a) {
                         {"users_existed", added->existed},
                         {"user_add_seconds", added->seconds},
                         {"time_to_all_pulled_seconds", r.to_last_pulled_seconds},
-                        {"time_to_all_stored_seconds", rounded(to_last_stored, 0.001)},
+                        {"time_to_all_stored_seconds", rounded(to_last_stored, 3)},
                         {"notifications", count_notifications(*bed, sender_domain, msgs)},
                         {"ims_copies", copies},
                         {"ims_copies_added", copies_added}};
