@@ -42,13 +42,9 @@ struct sqlite_db::statement_cache {
 
 sqlite_db::sqlite_db(const std::filesystem::path& path) : sqlite_db(path, options{}) {}
 
-<<<<<<< HEAD
 sqlite_db::sqlite_db(const std::filesystem::path& path, options opts)
     : cache_(std::make_unique<statement_cache>()) {
-=======
-sqlite_db::sqlite_db(const std::filesystem::path& path, options opts) {
   install_counting_vfs();  // im2k_store_fsyncs_total{kind="sqlite"}
->>>>>>> bench
   int flags = opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   // Each connection is used by one thread at a time (the writer thread, or an event loop), so it
   // needs no mutex of its own around every call.
