@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/store/durable_file.hpp"
+
 namespace im2k::store {
 
 commit_queue::commit_queue(sqlite_db db) : commit_queue(std::move(db), options{}) {}
@@ -102,6 +104,7 @@ boost::system::error_code commit_queue::run_item(pending_item& item) {
 void commit_queue::run_batch(std::deque<pending_item>& batch) {
   std::vector<boost::system::error_code> results(batch.size());
   boost::system::error_code batch_error;
+  directory_sync_batch directories;  // one fsync per directory for the batch's new bodies
   auto tx = transaction::begin(db_);
   if (!tx) {
     batch_error = tx.error();
@@ -128,6 +131,10 @@ void commit_queue::run_batch(std::deque<pending_item>& batch) {
       batch_error = ec;
       break;
     }
+  }
+  if (!batch_error) {
+    // The bodies' names reach the disk before the rows that refer to them.
+    batch_error = directories.flush();
   }
   if (!batch_error) {
     batch_error = tx->commit();

@@ -24,7 +24,8 @@
 //
 //   store::durable_file body = ...;  // filled by append() on the event loop
 //   auto ec = co_await queue.submit([&](store::sqlite_db& db) -> boost::system::error_code {
-//     auto file = body.finish();  // fsync + rename + fsync dir, here on the writer thread
+//     auto file = body.finish();  // fsync + rename here on the writer thread; the directory
+//                                 // is fsynced once per batch, before its COMMIT
 //     if (!file) return file.error();
 //     return insert_message(db, id, file->sha256_hex(), file->size);
 //   });

@@ -1,5 +1,6 @@
 #include "common/store/durable_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <utility>
@@ -32,7 +33,7 @@ boost::system::error_code fsync_fd(int fd) {
   return {};
 }
 
-boost::system::error_code fsync_directory(const std::filesystem::path& dir) {
+boost::system::error_code fsync_directory_now(const std::filesystem::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return last_errno();
@@ -48,6 +49,17 @@ boost::system::error_code make_dir(const std::filesystem::path& dir) {
     return last_errno();
   }
   return {};
+}
+
+thread_local directory_sync_batch* open_batch = nullptr;
+
+// Now, or with the thread's open batch before its commit.
+boost::system::error_code fsync_directory(const std::filesystem::path& dir) {
+  if (auto* batch = directory_sync_batch::current()) {
+    batch->record(dir);
+    return {};
+  }
+  return fsync_directory_now(dir);
 }
 
 }  // namespace
@@ -189,6 +201,37 @@ boost::system::error_code remove_durably(const std::filesystem::path& file) {
   }
   std::filesystem::path parent = file.parent_path();
   return fsync_directory(parent.empty() ? std::filesystem::path(".") : parent);
+}
+
+directory_sync_batch::directory_sync_batch() : previous_(open_batch) {
+  open_batch = this;
+}
+
+directory_sync_batch::~directory_sync_batch() {
+  // A batch dropped without flush() (an exception) still leaves nothing unsynced behind.
+  (void)flush();
+  open_batch = previous_;
+}
+
+directory_sync_batch* directory_sync_batch::current() {
+  return open_batch;
+}
+
+void directory_sync_batch::record(const std::filesystem::path& dir) {
+  if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) {
+    dirs_.push_back(dir);
+  }
+}
+
+boost::system::error_code directory_sync_batch::flush() {
+  boost::system::error_code first;
+  for (const auto& dir : dirs_) {
+    if (auto ec = fsync_directory_now(dir); ec && !first) {
+      first = ec;
+    }
+  }
+  dirs_.clear();
+  return first;
 }
 
 }  // namespace im2k::store

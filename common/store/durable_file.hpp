@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
@@ -76,5 +77,31 @@ class durable_file {
 // Unlinks the file and fsyncs its directory, so the removal survives a crash. A file that does
 // not exist is success (removal is idempotent).
 [[nodiscard]] boost::system::error_code remove_durably(const std::filesystem::path& file);
+
+// Group commit for directory entries. While one is open on a thread, finish() and
+// remove_durably() on that thread record their directory instead of fsyncing it, and flush()
+// fsyncs each recorded directory once: a batch of N new bodies in one directory costs one
+// directory fsync, not N. commit_queue opens one around each batch and flushes it before the
+// COMMIT, so a file's name is on disk before any row that refers to it, as without the batch.
+// Nested batches are not supported (the inner one would be the only one seen).
+class directory_sync_batch {
+ public:
+  directory_sync_batch();
+  ~directory_sync_batch();
+  directory_sync_batch(const directory_sync_batch&) = delete;
+  directory_sync_batch& operator=(const directory_sync_batch&) = delete;
+
+  // fsyncs every recorded directory (each once), then forgets them. The first failure is
+  // returned after all were tried.
+  [[nodiscard]] boost::system::error_code flush();
+
+  // The open batch of this thread, or nullptr.
+  static directory_sync_batch* current();
+  void record(const std::filesystem::path& dir);
+
+ private:
+  std::vector<std::filesystem::path> dirs_;
+  directory_sync_batch* previous_;
+};
 
 }  // namespace im2k::store

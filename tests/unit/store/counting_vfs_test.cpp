@@ -93,5 +93,37 @@ TEST(CountingVfs, DurableFileCountsBodyAndDirectory) {
   EXPECT_EQ(fsyncs("dir") - dir_before, 2);
 }
 
+TEST(CountingVfs, ABatchSyncsEachDirectoryOnceAtFlush) {
+  test_store::scratch_dir dir;
+  const auto bodies = dir.path() / "bodies";
+  const auto other = dir.path() / "other";
+  ASSERT_TRUE(prepare_directory(bodies));
+  ASSERT_TRUE(prepare_directory(other));
+  const double body_before = fsyncs("body");
+  const double dir_before = fsyncs("dir");
+  {
+    directory_sync_batch batch;
+    for (int i = 0; i < 5; ++i) {
+      auto file = durable_file::create(bodies, "m" + std::to_string(i));
+      ASSERT_TRUE(file);
+      ASSERT_FALSE(file->append("hello"));
+      ASSERT_TRUE(file->finish());
+    }
+    auto file = durable_file::create(other, "x");
+    ASSERT_TRUE(file);
+    ASSERT_TRUE(file->finish());
+    ASSERT_FALSE(remove_durably(bodies / "m0"));
+    EXPECT_EQ(fsyncs("body") - body_before, 6);  // every body still has its own
+    EXPECT_EQ(fsyncs("dir") - dir_before, 0);    // the directories wait for the flush
+    ASSERT_FALSE(batch.flush());
+    EXPECT_EQ(fsyncs("dir") - dir_before, 2);  // bodies and other, once each
+    ASSERT_FALSE(batch.flush());
+    EXPECT_EQ(fsyncs("dir") - dir_before, 2);  // nothing left to sync
+  }
+  EXPECT_EQ(directory_sync_batch::current(), nullptr);
+  ASSERT_FALSE(remove_durably(bodies / "m1"));  // no batch open: at once
+  EXPECT_EQ(fsyncs("dir") - dir_before, 3);
+}
+
 }  // namespace
 }  // namespace im2k::store
