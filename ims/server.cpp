@@ -71,7 +71,7 @@ void server::start() {
       .kv("missing_bodies", recovered->missing_bodies)
       .kv("pulls_resumed", recovered->pulls_resumed);
 
-  net::server_settings settings;
+  net::server_settings settings = config_.limits;
   settings.host = config_.host;
   settings.max_message_size = config_.max_message_size;
   // [N-3], step 3 of [N-1]: the source address must be one of H's, resolved here.

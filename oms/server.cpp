@@ -95,7 +95,7 @@ int run_server(const oms_config& config) {
                         [&notify] { notify.wake(); });
   pull_handler pull(spool, resolver);
 
-  net::server_settings settings;
+  net::server_settings settings = config.limits;
   settings.host = config.host;
   settings.max_message_size = config.max_message_size;
   auto submit_listener = net::listener::create(
