@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/config/config.hpp"
+#include "common/config/limits.hpp"
 #include "common/config/sections.hpp"
 #include "common/metrics/settings.hpp"
 #include "proto/syntax.hpp"
@@ -105,6 +106,7 @@ config_outcome read(config::document doc, const std::string& file) {
       "socket", config::path_check::none,
       c.state_dir.empty() ? std::filesystem::path() : c.state_dir / "control.sock");
   c.metrics_listen = metrics::read_metrics_section(root.subtable("metrics"), file, extra);
+  config::read_limits_section(root.subtable("limits"), c.limits);
 
   c.policy = read_policy(root.subtable("policy"), file, extra);
 

@@ -25,6 +25,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "common/log/log.hpp"
+#include "common/net/server_settings.hpp"
 #include "common/tls/settings.hpp"
 #include "ims/policy_settings.hpp"
 
@@ -55,6 +56,8 @@ struct ims_config {
   std::optional<std::filesystem::path> log_file;
   std::filesystem::path control_socket;  // [control] socket; default state_dir/control.sock
   std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;  // [metrics] listen
+  // [limits]: connection caps and deadlines of every listener ([T-9], [T-11]).
+  net::server_settings limits;
   policy_settings policy;
 
   // True when `domain` (lower case) has its mailboxes here.

@@ -71,7 +71,7 @@ void server::start() {
       .kv("missing_bodies", recovered->missing_bodies)
       .kv("pulls_resumed", recovered->pulls_resumed);
 
-  net::server_settings settings;
+  net::server_settings settings = config_.limits;
   settings.host = config_.host;
   settings.max_message_size = config_.max_message_size;
   // [N-3], step 3 of [N-1]: the source address must be one of H's, resolved here.
@@ -129,9 +129,10 @@ void server::start() {
     metrics_->start();
     log::info("metrics.ready").kv("listen", net::to_string(metrics_->local_endpoint()));
   }
-  reload_ = std::make_unique<tls::reload_on_sighup>(
-      io_, std::vector<std::shared_ptr<tls::credentials>>{notify_credentials_, pull_credentials_,
-                                                          mailbox_credentials_});
+  const std::vector<std::shared_ptr<tls::credentials>> holders{
+      notify_credentials_, pull_credentials_, mailbox_credentials_};
+  expiry_ = std::make_unique<tls::expiry_watch>(io_, holders);
+  reload_ = std::make_unique<tls::reload_on_sighup>(io_, holders, [this] { expiry_->check(); });
   if (run_as_) {  // every listener is bound: root is no longer needed
     os::drop_privileges(*run_as_);
     log::info("server.privileges_dropped").kv("user", run_as_->user);
@@ -180,6 +181,9 @@ awaitable<void> server::serve_notify(net::session& session, net::incoming_reques
 
 awaitable<void> server::stop(std::chrono::steady_clock::duration bound) {
   log::info("server.stopping");
+  if (expiry_) {
+    expiry_->cancel();
+  }
   if (reload_) {
     reload_->cancel();
   }

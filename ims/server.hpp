@@ -20,6 +20,7 @@
 #include "common/net/listener.hpp"
 #include "common/os/privileges.hpp"
 #include "common/tls/credentials.hpp"
+#include "common/tls/expiry_watch.hpp"
 #include "common/tls/reload_on_sighup.hpp"
 #include "ims/config.hpp"
 #include "ims/mailbox_handler.hpp"
@@ -59,6 +60,7 @@ class server {
   std::unique_ptr<sqlite_store> store_;
   std::shared_ptr<tls::credentials> notify_credentials_;
   std::shared_ptr<tls::credentials> pull_credentials_;
+  std::unique_ptr<tls::expiry_watch> expiry_;
   std::unique_ptr<tls::reload_on_sighup> reload_;
   std::shared_ptr<puller> puller_;
   std::unique_ptr<notify_handler> notify_;

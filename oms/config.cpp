@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/config/config.hpp"
+#include "common/config/limits.hpp"
 #include "common/config/sections.hpp"
 #include "common/metrics/settings.hpp"
 
@@ -62,6 +63,7 @@ config_outcome read(config::document doc, const std::string& file) {
     c.quota_default = quota.size("default", 0, std::uint64_t{1} << 50);
   }
   c.metrics_listen = metrics::read_metrics_section(root.subtable("metrics"), file, extra);
+  config::read_limits_section(root.subtable("limits"), c.limits);
 
   out.errors = doc.finish();
   config::add_checks(out.errors, extra, file);

@@ -23,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "common/log/log.hpp"
+#include "common/net/server_settings.hpp"
 #include "common/tls/settings.hpp"
 
 namespace im2k::oms {
@@ -55,6 +56,8 @@ struct oms_config {
   std::filesystem::path control_socket;        // [control] socket; default state_dir/control.sock
   std::optional<std::uint64_t> quota_default;  // [quota] default, [S-8]; absent: unlimited
   std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;  // [metrics] listen
+  // [limits]: connection caps and deadlines of every listener ([T-9], [T-11]).
+  net::server_settings limits;
 
   // True when `domain` (lower case) is one of ours.
   bool serves_domain(const std::string& domain) const;

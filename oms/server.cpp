@@ -23,6 +23,7 @@
 #include "common/net/listener.hpp"
 #include "common/os/privileges.hpp"
 #include "common/tls/credentials.hpp"
+#include "common/tls/expiry_watch.hpp"
 #include "common/tls/reload_on_sighup.hpp"
 #include "oms/notifier.hpp"
 #include "oms/pull_handler.hpp"
@@ -94,7 +95,7 @@ int run_server(const oms_config& config) {
                         [&notify] { notify.wake(); });
   pull_handler pull(spool, resolver);
 
-  net::server_settings settings;
+  net::server_settings settings = config.limits;
   settings.host = config.host;
   settings.max_message_size = config.max_message_size;
   auto submit_listener = net::listener::create(
@@ -122,7 +123,9 @@ int run_server(const oms_config& config) {
   auto control = control::control_server::create(executor);
   add_queue_operations(*control, spool, [&notify] { notify.wake(); });
 
-  tls::reload_on_sighup reloader(io, {submit_credentials, pull_credentials, notify_credentials});
+  tls::expiry_watch expiry(io, {submit_credentials, pull_credentials, notify_credentials});
+  tls::reload_on_sighup reloader(io, {submit_credentials, pull_credentials, notify_credentials},
+                                 [&expiry] { expiry.check(); });
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
   bool stopping = false;
 
@@ -133,6 +136,7 @@ int run_server(const oms_config& config) {
     stopping = true;
     log::info("server.stopping");
     reloader.cancel();
+    expiry.cancel();
     keeper.stop();
     co_await control->stop();
     if (metrics_endpoint) {

@@ -13,3 +13,13 @@ cmake -S "$root" -B "$root/build" -DIM2K_WERROR="$werror"
 cmake --build "$root/build" -j"$jobs"
 cd "$root/build"
 ctest --output-on-failure -j"$jobs" --timeout 900
+
+# The fuzz smoke: the libFuzzer targets (clang, ASan+UBSan) in a tree of their own, a few seconds
+# each over their seed corpora (tests/fuzz/README.md). IM2K_FUZZ_SMOKE=0 skips it.
+if [ "${IM2K_FUZZ_SMOKE:-1}" != 0 ]; then
+  CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -DIM2K_FUZZ=ON -DIM2K_TESTS=OFF \
+    -DIM2K_WERROR="$werror"
+  cmake --build "$root/build-fuzz" -j"$jobs" --target frame_fuzz spf_fuzz dns_wire_fuzz \
+    config_fuzz header_fuzz
+  "$root/tests/fuzz/smoke.sh" "$root/build-fuzz/bin" 5
+fi

@@ -44,6 +44,8 @@ tls::tls_settings read_tls_section(table t, const std::string& file,
   s.crl = t.choice<tls::crl_mode>(
       "crl", {{"require", tls::crl_mode::require}, {"off", tls::crl_mode::off}},
       tls::crl_mode::require);
+  s.expiry_warning = t.duration("expiry_warning", std::chrono::seconds(0),
+                                std::chrono::seconds(std::int64_t{3650} * 86400), s.expiry_warning);
   if (s.crl == tls::crl_mode::require && s.crl_files.empty() && t.present()) {
     errors.push_back(
         key_error(file, "tls.crl_files", "at least one CRL file when crl = \"require\"", "none"));

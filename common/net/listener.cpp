@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log/log.hpp"
+#include "common/net/source_key.hpp"
 
 namespace im2k::net {
 
@@ -97,18 +98,26 @@ void listener::admit(boost::asio::ip::tcp::socket socket) {
   }
   // As in client_connection: no Nagle delay behind a response's last small write.
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-  std::size_t& from_address = per_address_[remote.address()];
+  const auto source = source_key(remote.address());
+  std::size_t& from_address = per_address_[source];
   if (sessions_.size() >= settings_.max_connections ||
       from_address >= settings_.max_connections_per_address) {
-    // [T-11]: over a limit, close at once.
+    // [T-11]: over a limit, close at once, before the TLS handshake costs anything.
+    const std::string reason =
+        sessions_.size() >= settings_.max_connections ? "max-connections" : "max-per-address";
+    metrics::global()
+        .counter("im2k_connections_refused_total",
+                 "Connections closed at accept for a connection limit ([T-11]), by listener "
+                 "and reason.",
+                 {{"listener", std::string(tls::to_string(kind()))}, {"reason", reason}})
+        .inc();
     log::warn("connection.refused")
         .kv("listener", tls::to_string(kind()))
         .kv("peer", to_string(remote))
-        .kv("reason",
-            sessions_.size() >= settings_.max_connections ? "max-connections" : "max-per-address")
+        .kv("reason", reason)
         .kv("open", sessions_.size());
     if (from_address == 0) {
-      per_address_.erase(remote.address());
+      per_address_.erase(source);
     }
     socket.close(ec);
     return;
@@ -118,7 +127,7 @@ void listener::admit(boost::asio::ip::tcp::socket socket) {
   tls::tls_stream stream(std::move(socket), *credentials_->current());
   auto s = std::make_shared<session>(
       std::move(stream), settings_, kind(), handler_, check_,
-      [self = shared_from_this(), address = remote.address()](session* ended) {
+      [self = shared_from_this(), address = source](session* ended) {
         boost::asio::post(self->strand_, [self, ended, address] { self->ended(ended, address); });
       });
   sessions_.emplace(s.get(), s);

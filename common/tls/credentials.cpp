@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
+#include "common/log/log.hpp"
 
 namespace im2k::tls {
 
@@ -26,13 +26,15 @@ credentials::credentials(tls_settings settings, side s, listener_kind kind)
 reload_result credentials::reload() {
   context_result built = make_context(settings_, side_, kind_);
   if (!built) {
-    spdlog::error("tls reload of {} failed, keeping the previous certificates: {}",
-                  name_of(side_, kind_), built.error);
+    log::error("tls.reload_failed")
+        .kv("credentials", name_of(side_, kind_))
+        .kv("error", built.error)
+        .kv("effect", "the previous certificates, anchors and CRLs stay in force");
     return {built.error};
   }
   current_.store(std::move(built.context));
-  spdlog::info("tls reload of {}: new connections use {}", name_of(side_, kind_),
-               settings_.cert_file.empty() ? "no certificate" : settings_.cert_file);
+  const std::string cert = settings_.cert_file.empty() ? "none" : settings_.cert_file;
+  log::info("tls.reloaded").kv("credentials", name_of(side_, kind_)).kv("cert", cert);
   return {};
 }
 

@@ -2,13 +2,14 @@
 
 #include <csignal>
 
-#include <spdlog/spdlog.h>
+#include "common/log/log.hpp"
 
 namespace im2k::tls {
 
 reload_on_sighup::reload_on_sighup(boost::asio::io_context& io,
-                                   std::vector<std::shared_ptr<credentials>> holders)
-    : signals_(io, SIGHUP), holders_(std::move(holders)) {
+                                   std::vector<std::shared_ptr<credentials>> holders,
+                                   std::function<void()> after)
+    : signals_(io, SIGHUP), holders_(std::move(holders)), after_(std::move(after)) {
   wait();
 }
 
@@ -24,9 +25,12 @@ void reload_on_sighup::wait() {
     if (ec) {
       return;
     }
-    spdlog::info("SIGHUP: reloading {} TLS credential set(s)", holders_.size());
+    log::info("tls.sighup").kv("credential_sets", holders_.size());
     for (const auto& holder : holders_) {
       holder->reload();
+    }
+    if (after_) {
+      after_();
     }
     wait();
   });

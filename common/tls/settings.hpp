@@ -1,6 +1,8 @@
 // What a TLS endpoint is configured with, and which listener (hence which ALPN) it serves.
 #pragma once
 
+#include <chrono>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,8 @@ struct tls_settings {
   std::string user_ca_file;
   std::vector<std::string> crl_files;  // PEM CRLs
   crl_mode crl = crl_mode::require;
+  // tls.expiry_warning: a certificate expiring sooner than this is logged as a warning.
+  std::chrono::seconds expiry_warning{14 * 24 * 3600};
 };
 
 // The four listeners of ARCHITECTURE.md; a client names the kind of listener it connects to.

@@ -26,6 +26,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/log/log.hpp"
+#include "common/metrics/registry.hpp"
 #include "common/net/client_connection.hpp"
 #include "common/net/listener.hpp"
 #include "common/net/peer_pool.hpp"
@@ -832,6 +833,11 @@ TEST_F(Net, ConnectionsOverThePerAddressLimitAreClosed) {
   server_settings settings = test_settings();
   settings.max_connections_per_address = 1;
   start(tls::listener_kind::notify, settings);
+  auto& refused = metrics::global().counter(
+      "im2k_connections_refused_total",
+      "Connections closed at accept for a connection limit ([T-11]), by listener and reason.",
+      {{"listener", "notify"}, {"reason", "max-per-address"}});
+  const auto refused_before = refused.value();
   run([this]() -> awaitable<bool> {
     auto first = co_await client_connection::open(io_.get_executor(), client());
     EXPECT_TRUE(first.has_value());
@@ -845,6 +851,7 @@ TEST_F(Net, ConnectionsOverThePerAddressLimitAreClosed) {
     EXPECT_EQ(listener_->open_connections(), 2u);
     co_return true;
   }());
+  EXPECT_EQ(refused.value(), refused_before + 1);
 }
 
 TEST_F(Net, SilentClientIsClosedAfterTheHelloDeadline) {
