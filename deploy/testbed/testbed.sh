@@ -612,6 +612,7 @@ cmd_up() {
     [ -z "$f" ] || [ -f "$f" ] || misuse "no such file '$f' (--oms-append / --ims-append)"
   done
   [ -x "$bin_dir/im2k-oms" ] || die "no im2k-oms in $bin_dir (build it, or pass --bin-dir)"
+  bin_dir=$(cd "$bin_dir" && pwd) # Dovecot runs im2k-ims checkpassword from its own directory
   [ -x "$bin_dir/im2k-ims" ] || die "no im2k-ims in $bin_dir (build it, or pass --bin-dir)"
   command -v unbound >/dev/null || die "unbound is not installed"
   command -v jq >/dev/null || die "jq is not installed"
