@@ -74,7 +74,7 @@ int checkpassword_command(const std::string& config_path, const std::vector<std:
   const std::string login = input->substr(0, user_end);
   std::string password = input->substr(user_end + 1, pass_end - user_end - 1);
   wipe(*input);
-  // AUTHORIZED=1: a userdb lookup, no password to check ([D-7]).
+  // AUTHORIZED=1: a userdb lookup, no password to check ([I-7]).
   const char* authorized = std::getenv("AUTHORIZED");
   const bool lookup_only = authorized != nullptr && std::string_view(authorized) == "1";
 

@@ -1,5 +1,5 @@
 // `im2k-ims checkpassword --config FILE REPLY...`: Dovecot's passdb checks the IMS's users with
-// their IMS passwords ([D-7]), by the checkpassword protocol (the qmail interface Dovecot's
+// their IMS passwords ([I-7]), by the checkpassword protocol (the qmail interface Dovecot's
 // passdb checkpassword speaks): "user\0password\0timestamp\0" on fd 3, at most 512 octets; on a
 // match the program sets USER to the address as the IMS keeps it and executes REPLY (Dovecot's
 // checkpassword-reply); exit 1 for a wrong password or an unknown user, 111 for a temporary

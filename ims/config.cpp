@@ -84,7 +84,7 @@ config_outcome read(config::document doc, const std::string& file) {
   c.delivery.lmtp_timeout = delivery.duration("lmtp_timeout", 1s, 10min, 30s);
   if (c.delivery.mode == delivery_mode::lmtp) {
     c.delivery.lmtp_socket = delivery.path("lmtp_socket");
-    // [D-5]: Dovecot's mailbox is the one of record; a second one would drift apart.
+    // [I-5]: Dovecot's mailbox is the one of record; a second one would drift apart.
     if (root.subtable("mailbox").has("listen")) {
       extra.push_back(key_error(file, "mailbox.listen",
                                 "no [mailbox] listen when delivery.mode = \"lmtp\" (Dovecot's "

@@ -38,7 +38,7 @@ struct pull_settings {
   std::chrono::seconds retry_max{3600};
 };
 
-// Where a stored message goes ([D-1]): kept in the IMS's own mailbox, or handed to an LMTP
+// Where a stored message goes ([I-1]): kept in the IMS's own mailbox, or handed to an LMTP
 // server (Dovecot) over a Unix socket, whose mailbox is then the one of record.
 enum class delivery_mode { store, lmtp };
 

@@ -1,5 +1,5 @@
 // A small LMTP client (RFC 2033) for handing stored messages to Dovecot over a Unix socket
-// ([D-2]): LHLO, MAIL FROM, one RCPT TO per recipient, DATA with dot-stuffing, and after the
+// ([I-2]): LHLO, MAIL FROM, one RCPT TO per recipient, DATA with dot-stuffing, and after the
 // data one reply per accepted recipient. Every connect, read and write has a deadline; every
 // reply line and reply is bounded. No pipelining: a local socket makes round trips cheap.
 #pragma once
@@ -45,7 +45,7 @@ boost::asio::awaitable<lmtp_outcome> lmtp_send(boost::asio::any_io_executor exec
                                                std::filesystem::path body);
 
 // The message as DATA carries it: CRLF line ends (a bare LF or CR becomes one), a leading dot
-// doubled ([D-2]). The two flags carry across calls, so that a file can be sent in pieces;
+// doubled ([I-2]). The two flags carry across calls, so that a file can be sent in pieces;
 // start with at_line_start = true, pending_cr = false.
 std::string lmtp_stuff(std::string_view chunk, bool& at_line_start, bool& pending_cr);
 

@@ -62,7 +62,7 @@ awaitable<std::optional<handover_failure>> hand_over(boost::asio::any_io_executo
       const auto& reply = sent.replies[i];
       if (reply.positive()) {
         // Dovecot has it (and has fsynced it): the IMS's copy goes. A crash before this commit
-        // hands it over once more ([D-6]).
+        // hands it over once more ([I-6]).
         auto removed = co_await records.delete_entry(item.user, item.entry_id);
         if (!removed) {
           log::error("store.failed").kv("msg", key.msg).kv("code", removed.error());

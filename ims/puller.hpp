@@ -89,7 +89,7 @@ class puller : public std::enable_shared_from_this<puller> {
   // The pull step; false when the job ended there (retried, dropped or refused).
   boost::asio::awaitable<bool> pull(pull_job& job, const designated_source& source);
   boost::asio::awaitable<void> ack(const pull_job& job, const designated_source& source);
-  // lmtp mode ([D-3]): false when some copy is still to hand over (retried, not acked).
+  // lmtp mode ([I-3]): false when some copy is still to hand over (retried, not acked).
   boost::asio::awaitable<bool> handed_over(const pull_job& job);
   using pool_type = net::peer_pool<std::pair<std::string, std::string>, net::client_failure>;
   // A kept or new connection to H whose remote address `source` designates.

@@ -110,7 +110,7 @@ void server::start() {
                              " (notify): " + ec.message());
   }
   notify_listener_->start();
-  if (config_.mailbox_listen) {  // not in lmtp mode ([D-5])
+  if (config_.mailbox_listen) {  // not in lmtp mode ([I-5])
     mailbox_listener_ = net::listener::create(
         io_.get_executor(), settings, mailbox_credentials_,
         [this](net::session& s, net::incoming_request r) { return (*mailbox_)(s, std::move(r)); });

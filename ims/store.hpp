@@ -55,7 +55,7 @@ struct recipient_result {
   std::string message;
 };
 
-// A stored copy still to hand to LMTP ([D-3]): the recipient's mailbox entry in the IMS.
+// A stored copy still to hand to LMTP ([I-3]): the recipient's mailbox entry in the IMS.
 struct handover_item {
   std::string rcpt;      // as notified
   std::string user;      // lower case
@@ -205,7 +205,7 @@ class mail_store {
                                                                         std::int64_t next_attempt,
                                                                         std::string error) = 0;
 
-  // ---- Delivery to LMTP ([D-3]) ----
+  // ---- Delivery to LMTP ([I-3]) ----
   // The `stored` recipients of the pull whose copy is still in the IMS's mailbox.
   virtual boost::asio::awaitable<boost::system::result<std::vector<handover_item>>>
   handover_pending(pull_key key) = 0;
