@@ -484,7 +484,8 @@ write_state() {
         oms: server("oms.\($name)"; "127.\($net).\($k).1"; "oms";
                     {submit: 4653, pull: 4652}; $oms_pid),
         ims: server("mx.\($name)"; "127.\($net).\($k).2"; "ims";
-                    {notify: 4650, mailbox: 4651}; $mx_pid),
+                    (if $mua == 1 then {notify: 4650} else {notify: 4650, mailbox: 4651} end);
+                    $mx_pid),
         imap: (if $mua == 1 then {host: "imap.\($name)", address: "127.\($net).\($k).3",
                 port: $imaps, lmtp_socket: "\($dir)/imap.\($name)/lmtp.sock",
                 config: "\($dir)/imap.\($name)/dovecot.conf",
