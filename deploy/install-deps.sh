@@ -8,7 +8,8 @@ packages=(
   libboost1.81-dev libssl-dev libc-ares-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libgtest-dev libgmock-dev googletest
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libyaml-cpp-dev
-  unbound openssl procps iproute2 python3 jq systemd
+  unbound openssl procps iproute2 python3 jq systemd curl
+  dovecot-core dovecot-imapd dovecot-lmtpd
   clang clang-format clang-tidy libclang-rt-14-dev
 )
 

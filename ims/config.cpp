@@ -78,8 +78,29 @@ config_outcome read(config::document doc, const std::string& file) {
 
   c.notify_listen =
       root.subtable("notify").endpoint("listen", std::nullopt, config::port_zero::allowed);
-  c.mailbox_listen =
-      root.subtable("mailbox").endpoint("listen", std::nullopt, config::port_zero::allowed);
+  auto delivery = root.subtable("delivery");
+  c.delivery.mode = delivery.choice<delivery_mode>(
+      "mode", {{"store", delivery_mode::store}, {"lmtp", delivery_mode::lmtp}},
+      delivery_mode::store);
+  c.delivery.lmtp_timeout = delivery.duration("lmtp_timeout", 1s, 10min, 30s);
+  if (c.delivery.mode == delivery_mode::lmtp) {
+    c.delivery.lmtp_socket = delivery.path("lmtp_socket");
+    // [I-5]: Dovecot's mailbox is the one of record; a second one would drift apart.
+    if (root.subtable("mailbox").has("listen")) {
+      extra.push_back(key_error(file, "mailbox.listen",
+                                "no [mailbox] listen when delivery.mode = \"lmtp\" (Dovecot's "
+                                "IMAP serves the mailbox; remove [mailbox] or set delivery.mode "
+                                "= \"store\")",
+                                "a listen address"));
+    }
+  } else {
+    if (delivery.has("lmtp_socket")) {
+      extra.push_back(key_error(file, "delivery.lmtp_socket",
+                                "no lmtp_socket unless delivery.mode = \"lmtp\"", "a path"));
+    }
+    c.mailbox_listen =
+        root.subtable("mailbox").endpoint("listen", std::nullopt, config::port_zero::allowed);
+  }
 
   auto pull = root.subtable("pull");
   c.pull.port = static_cast<std::uint16_t>(pull.integer("port", 1, 65535, 4652));
@@ -109,6 +130,14 @@ config_outcome read(config::document doc, const std::string& file) {
   config::read_limits_section(root.subtable("limits"), c.limits);
 
   c.policy = read_policy(root.subtable("policy"), file, extra);
+  // An on-read pull waits for a `list` on the mailbox listener, which lmtp mode does not have.
+  if (c.delivery.mode == delivery_mode::lmtp &&
+      (c.policy.pull == pull_mode::on_read || !c.policy.on_read_senders.empty())) {
+    extra.push_back(key_error(file, "policy.pull",
+                              "\"eager\" and no on_read_senders when delivery.mode = \"lmtp\" "
+                              "(on-read pulls wait for the native mailbox listener)",
+                              "on-read"));
+  }
 
   out.errors = doc.finish();
   config::add_checks(out.errors, extra, file);

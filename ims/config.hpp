@@ -7,6 +7,7 @@
 //   [pull] port, connect_timeout, retry_initial, retry_max
 //   [tls] cert, key, ca_file, crl_files, crl      [dns] servers      [log] level, file
 //   [control] socket                 (the local control socket, default state_dir/control.sock)
+//   [delivery] mode ("store" | "lmtp"), lmtp_socket, lmtp_timeout   (lmtp: Dovecot's mailbox)
 //   [metrics] listen                 (optional, loopback only: the Prometheus endpoint)
 //   [policy] allow_domains, deny_domains, allow_hosts, deny_hosts, max_recipients, pull,
 //            eager_senders, on_read_senders; [policy.rate_per_address], [policy.rate_per_domain]
@@ -38,6 +39,16 @@ struct pull_settings {
   std::chrono::seconds retry_max{3600};
 };
 
+// Where a stored message goes ([I-1]): kept in the IMS's own mailbox, or handed to an LMTP
+// server (Dovecot) over a Unix socket, whose mailbox is then the one of record.
+enum class delivery_mode { store, lmtp };
+
+struct delivery_settings {
+  delivery_mode mode = delivery_mode::store;
+  std::filesystem::path lmtp_socket;      // lmtp mode only
+  std::chrono::seconds lmtp_timeout{30};  // each read and write, and the connect
+};
+
 struct ims_config {
   std::filesystem::path file;        // where it was read from
   std::string host;                  // our host name: the authserv-id and the pull hello host
@@ -48,7 +59,9 @@ struct ims_config {
   std::uint64_t max_message_size = 10 * 1024 * 1024;
   std::optional<boost::asio::ip::address> bind_address;
   boost::asio::ip::tcp::endpoint notify_listen;
-  boost::asio::ip::tcp::endpoint mailbox_listen;  // users: auth, list, fetch, delete
+  // users: auth, list, fetch, delete; unset (and refused) in lmtp mode
+  std::optional<boost::asio::ip::tcp::endpoint> mailbox_listen;
+  delivery_settings delivery;
   pull_settings pull;
   tls::tls_settings tls;
   std::vector<std::string> dns_servers;  // empty: resolv.conf

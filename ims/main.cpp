@@ -17,6 +17,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,6 +28,7 @@
 #include "common/cli/password_prompt.hpp"
 #include "common/log/log.hpp"
 #include "common/version.hpp"
+#include "ims/checkpassword.hpp"
 #include "ims/config.hpp"
 #include "ims/queue_command.hpp"
 #include "ims/schema.hpp"
@@ -219,12 +221,26 @@ int main(int argc, char** argv) {
   list->add_option("--config", user_config, "configuration file (TOML)")->required();
   list->callback([&action] { action = "list"; });
 
+  auto* checkpassword = app.add_subcommand(
+      "checkpassword",
+      "Dovecot's passdb checkpassword: check the user and password on fd 3, then run REPLY");
+  std::string checkpassword_config;
+  std::vector<std::string> reply;
+  checkpassword->add_option("--config", checkpassword_config, "configuration file (TOML)")
+      ->required();
+  checkpassword->add_option("reply", reply, "the program to run on success (Dovecot adds it)")
+      ->required();
+  checkpassword->positionals_at_end();
+
   ims::queue_options queue_options;
   auto* queue = ims::add_queue_subcommand(app, queue_options);
 
   CLI11_PARSE(app, argc, argv);
   if (queue->parsed()) {
     return ims::queue_command(queue_options);
+  }
+  if (checkpassword->parsed()) {
+    return ims::checkpassword_command(checkpassword_config, reply);
   }
   if (!action.empty()) {
     return user_command(action, user_config, address, password_file);

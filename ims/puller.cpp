@@ -16,6 +16,7 @@
 #include "ims/backoff.hpp"
 #include "ims/body_receiver.hpp"
 #include "ims/headers.hpp"
+#include "ims/lmtp_delivery.hpp"
 #include "proto/messages/ack.hpp"
 #include "proto/messages/pull.hpp"
 #include "proto/syntax.hpp"
@@ -311,6 +312,10 @@ awaitable<net::client_result<proto::response>> puller::exchange(const pull_job& 
 
 awaitable<void> puller::attempt(pull_job job) {
   const pull_key& key = job.key;
+  // A stored copy is handed over whatever the OMS's state: it needs no token.
+  if (job.state == pull_state::ack && !co_await handed_over(job)) {
+    co_return;
+  }
   const std::int64_t now = now_seconds();
   if (job.expires <= now) {
     if (job.state == pull_state::pull || job.state == pull_state::held) {
@@ -337,8 +342,24 @@ awaitable<void> puller::attempt(pull_job job) {
     }
     job.state = pull_state::ack;
     job.attempts = 0;
+    if (!co_await handed_over(job)) {
+      co_return;
+    }
   }
   co_await ack(job, source);
+}
+
+awaitable<bool> puller::handed_over(const pull_job& job) {
+  if (!settings_.lmtp) {
+    co_return true;
+  }
+  auto failure =
+      co_await hand_over(executor_, *settings_.lmtp, records_, settings_.bodies_dir, job);
+  if (failure) {
+    co_await retry(job, failure->code, failure->why);
+    co_return false;
+  }
+  co_return true;
 }
 
 awaitable<bool> puller::pull(pull_job& job, const designated_source& source) {

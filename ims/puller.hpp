@@ -32,6 +32,7 @@
 #include "common/dns/resolver.hpp"
 #include "common/net/peer_pool.hpp"
 #include "common/tls/credentials.hpp"
+#include "ims/lmtp_client.hpp"
 #include "ims/source_check.hpp"
 #include "ims/store.hpp"
 
@@ -55,6 +56,7 @@ struct puller_settings {
   std::uint64_t max_message_size = 10 * 1024 * 1024;
   std::size_t max_concurrent = 256;                        // jobs in flight, all peers together
   net::pool_limits pool{2, 16, std::chrono::seconds(10)};  // per (S, H)
+  std::optional<lmtp_settings> lmtp;  // lmtp mode: hand each stored copy over before the ack
 };
 
 class puller : public std::enable_shared_from_this<puller> {
@@ -87,6 +89,8 @@ class puller : public std::enable_shared_from_this<puller> {
   // The pull step; false when the job ended there (retried, dropped or refused).
   boost::asio::awaitable<bool> pull(pull_job& job, const designated_source& source);
   boost::asio::awaitable<void> ack(const pull_job& job, const designated_source& source);
+  // lmtp mode ([I-3]): false when some copy is still to hand over (retried, not acked).
+  boost::asio::awaitable<bool> handed_over(const pull_job& job);
   using pool_type = net::peer_pool<std::pair<std::string, std::string>, net::client_failure>;
   // A kept or new connection to H whose remote address `source` designates.
   boost::asio::awaitable<pool_type::outcome> connection(const pull_job& job,

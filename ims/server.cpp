@@ -44,6 +44,10 @@ server::server(boost::asio::io_context& io, ims_config config)
   pulling.retry_initial = config_.pull.retry_initial;
   pulling.retry_max = config_.pull.retry_max;
   pulling.max_message_size = config_.max_message_size;
+  if (config_.delivery.mode == delivery_mode::lmtp) {
+    pulling.lmtp =
+        lmtp_settings{config_.delivery.lmtp_socket, config_.host, config_.delivery.lmtp_timeout};
+  }
   puller_ = puller::create(io_.get_executor(), pulling, *dns_, *store_, pull_credentials_);
   notify_ = std::make_unique<notify_handler>(
       notify_settings{config_.host, config_.domains, config_.max_message_size,
@@ -106,14 +110,16 @@ void server::start() {
                              " (notify): " + ec.message());
   }
   notify_listener_->start();
-  mailbox_listener_ = net::listener::create(
-      io_.get_executor(), settings, mailbox_credentials_,
-      [this](net::session& s, net::incoming_request r) { return (*mailbox_)(s, std::move(r)); });
-  if (auto ec = mailbox_listener_->open(config_.mailbox_listen)) {
-    throw std::runtime_error("cannot listen on " + net::to_string(config_.mailbox_listen) +
-                             " (mailbox): " + ec.message());
+  if (config_.mailbox_listen) {  // not in lmtp mode ([I-5])
+    mailbox_listener_ = net::listener::create(
+        io_.get_executor(), settings, mailbox_credentials_,
+        [this](net::session& s, net::incoming_request r) { return (*mailbox_)(s, std::move(r)); });
+    if (auto ec = mailbox_listener_->open(*config_.mailbox_listen)) {
+      throw std::runtime_error("cannot listen on " + net::to_string(*config_.mailbox_listen) +
+                               " (mailbox): " + ec.message());
+    }
+    mailbox_listener_->start();
   }
-  mailbox_listener_->start();
   if (config_.metrics_listen) {
     metrics_ = metrics::http_endpoint::create(io_.get_executor());
     if (auto ec = metrics_->open(*config_.metrics_listen)) {
@@ -147,7 +153,11 @@ void server::start() {
   log::info("server.ready")
       .kv("host", config_.host)
       .kv("notify", net::to_string(notify_listener_->local_endpoint()))
-      .kv("mailbox", net::to_string(mailbox_listener_->local_endpoint()))
+      .kv("mailbox",
+          mailbox_listener_ ? net::to_string(mailbox_listener_->local_endpoint()) : "none")
+      .kv("delivery", config_.delivery.mode == delivery_mode::lmtp
+                          ? "lmtp:" + config_.delivery.lmtp_socket.string()
+                          : std::string("store"))
       .kv("pull_port", config_.pull.port)
       .kv("control", config_.control_socket.string());
 }

@@ -861,6 +861,107 @@ awaitable<result<std::optional<pull_job>>> sqlite_store::release(pull_key key) {
   co_return job;
 }
 
+awaitable<result<std::vector<handover_item>>> sqlite_store::handover_pending(pull_key key) {
+  std::vector<handover_item> out;
+  store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
+    out.clear();
+    auto stmt = prepare_for(db,
+                            "SELECT n.rcpt, m.user, m.id, m.body FROM notifications n JOIN "
+                            "mailbox m ON m.sender_domain = n.sender_domain AND m.msg = n.msg "
+                            "AND m.user = n.rcpt_key WHERE n.sender_domain = ?1 AND n.msg = ?2 "
+                            "AND n.rcpt_domain = ?3 AND n.state = 'stored' ORDER BY m.body",
+                            key);
+    if (!stmt) {
+      return stmt.error();
+    }
+    return stmt->for_each_row([&](auto&) {
+      out.push_back(
+          {stmt->column_text(0), stmt->column_text(1), stmt->column_text(2), stmt->column_text(3)});
+    });
+  };
+  if (auto ec = co_await queue_->submit(std::move(item))) {
+    co_return result<std::vector<handover_item>>(boost::system::in_place_error, ec);
+  }
+  co_return out;
+}
+
+awaitable<error_code> sqlite_store::refuse_stored(pull_key key, std::string user, proto::errc code,
+                                                  std::string message) {
+  const std::string user_key = proto::to_lower(user);
+  std::optional<std::filesystem::path> unreferenced;
+  store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
+    unreferenced.reset();
+    auto refuse = prepare_for(db,
+                              "UPDATE notifications SET state = 'refused', code = ?5, message = "
+                              "?6, changed = ?7 WHERE sender_domain = ?1 AND msg = ?2 AND "
+                              "rcpt_domain = ?3 AND rcpt_key = ?4 AND state = 'stored'",
+                              key);
+    if (!refuse) {
+      return refuse.error();
+    }
+    if (auto e = refuse->bind_text(4, user_key)
+                     .bind_text(5, proto::to_string(code))
+                     .bind_text(6, message)
+                     .bind_int(7, now_seconds())
+                     .run()) {
+      return e;
+    }
+    auto body =
+        db.prepare("SELECT body FROM mailbox WHERE sender_domain = ?1 AND msg = ?2 AND user = ?3");
+    if (!body) {
+      return body.error();
+    }
+    auto row =
+        body->bind_text(1, key.sender_domain).bind_text(2, key.msg).bind_text(3, user_key).step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return {};
+    }
+    const std::string name = body->column_text(0);
+    auto remove =
+        db.prepare("DELETE FROM mailbox WHERE sender_domain = ?1 AND msg = ?2 AND user = ?3");
+    if (!remove) {
+      return remove.error();
+    }
+    if (auto e = remove->bind_text(1, key.sender_domain)
+                     .bind_text(2, key.msg)
+                     .bind_text(3, user_key)
+                     .run()) {
+      return e;
+    }
+    auto orphan = db.prepare(
+        "DELETE FROM bodies WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE "
+        "body = ?1)");
+    if (!orphan) {
+      return orphan.error();
+    }
+    if (auto e = orphan->bind_text(1, name).run()) {
+      return e;
+    }
+    if (db.changes() > 0) {
+      unreferenced = bodies_dir_ / name;
+    }
+    return {};
+  };
+  if (auto ec = co_await queue_->submit(std::move(item))) {
+    co_return ec;
+  }
+  if (unreferenced) {
+    // As in delete_entry: a crash before this leaves a file no row names; recovery removes it.
+    store::commit_queue::work remove = [&](store::sqlite_db&) -> error_code {
+      return store::remove_durably(*unreferenced);
+    };
+    if (auto removed = co_await queue_->submit(std::move(remove))) {
+      log::warn("store.remove_failed")
+          .kv("body", unreferenced->filename().string())
+          .kv("code", removed);
+    }
+  }
+  co_return error_code{};
+}
+
 awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string id) {
   const std::string user_key = proto::to_lower(user);
   bool found = false;

@@ -29,6 +29,11 @@ class sqlite_store final : public mail_store {
   // thread like the others.
   boost::system::result<std::size_t> pending_pulls();
 
+  boost::asio::awaitable<boost::system::result<std::vector<handover_item>>> handover_pending(
+      pull_key key) override;
+  boost::asio::awaitable<boost::system::error_code> refuse_stored(pull_key key, std::string user,
+                                                                  proto::errc code,
+                                                                  std::string message) override;
   boost::asio::awaitable<boost::system::result<bool>> user_exists(std::string address) override;
   boost::asio::awaitable<boost::system::result<std::optional<recipient_result>>> find_result(
       std::string sender_domain, std::string msg, std::string rcpt) override;

@@ -55,6 +55,14 @@ struct recipient_result {
   std::string message;
 };
 
+// A stored copy still to hand to LMTP ([I-3]): the recipient's mailbox entry in the IMS.
+struct handover_item {
+  std::string rcpt;      // as notified
+  std::string user;      // lower case
+  std::string entry_id;  // the IMS's mailbox entry, removed once LMTP has the message
+  std::string body;      // file name under the bodies directory
+};
+
 struct pull_key {
   std::string sender_domain;
   std::string msg;
@@ -196,6 +204,18 @@ class mail_store {
   virtual boost::asio::awaitable<boost::system::error_code> retry_later(pull_key key,
                                                                         std::int64_t next_attempt,
                                                                         std::string error) = 0;
+
+  // ---- Delivery to LMTP ([I-3]) ----
+  // The `stored` recipients of the pull whose copy is still in the IMS's mailbox.
+  virtual boost::asio::awaitable<boost::system::result<std::vector<handover_item>>>
+  handover_pending(pull_key key) = 0;
+  // LMTP refused `user`'s copy permanently: the recipient becomes `refused` with `code` and its
+  // mailbox entry goes (the file with the last entry), in one transaction. A 250 removes the
+  // entry alone, with delete_entry().
+  virtual boost::asio::awaitable<boost::system::error_code> refuse_stored(pull_key key,
+                                                                          std::string user,
+                                                                          proto::errc code,
+                                                                          std::string message) = 0;
 
   virtual boost::asio::awaitable<boost::system::result<std::vector<mailbox_entry>>> mailbox(
       std::string user) = 0;

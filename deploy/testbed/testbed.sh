@@ -6,13 +6,15 @@ set -euo pipefail
 prog=$(basename "$0")
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=deploy/testbed/dovecot.sh
+source "$here/dovecot.sh"
 
 usage() {
   cat <<EOF
 Usage:
   $prog up DIR [--net N] [--extra-domain NAME]... [--retry-initial D] [--retry-max D]
                [--spf DOMAIN=RECORD]... [--forward ZONE=PORT]... [--bin-dir DIR]
-               [--oms-append FILE] [--ims-append FILE] [--max-message-size SIZE]
+               [--oms-append FILE] [--ims-append FILE] [--max-message-size SIZE] [--mua]
       Bring up a testbed in DIR (created; must not hold a testbed already): unbound on
       127.N.0.53:5300, a CA in DIR/ca with a CRL, and domains alpha.test, beta.test and every
       extra domain, domain k (1, 2, ...) with oms.<domain> on 127.N.k.1 and mx.<domain> on
@@ -28,6 +30,8 @@ Usage:
         --oms-append FILE  TOML appended verbatim to every OMS config (start with a [table]
                            header); --ims-append FILE the same for every IMS config
         --max-message-size SIZE  max_message_size of every OMS and IMS (default 10MiB)
+        --mua              per domain a Dovecot, imap.<domain> on 127.N.k.3 (IMAPS 993, LMTP
+                           socket DIR/imap.<domain>/lmtp.sock), the IMS delivering to it
   $prog down DIR             stop every process the testbed started (SIGTERM, then SIGKILL)
   $prog status DIR           one line per service; exit 0 if all run, 3 otherwise
   $prog stop DIR SERVICE     SIGTERM and wait (bounded); SERVICE: a host name or dns
@@ -136,7 +140,14 @@ service_ready() {
   case $service in
     dns) dns_listening ;;
     oms.*) all_listening "$(address_of "$service")" 4653 4652 "$metrics_port" ;;
-    mx.*) all_listening "$(address_of "$service")" 4650 4651 "$metrics_port" ;;
+    mx.*)
+      if [ "$mua" = 1 ]; then
+        all_listening "$(address_of "$service")" 4650 "$metrics_port"
+      else
+        all_listening "$(address_of "$service")" 4650 4651 "$metrics_port"
+      fi
+      ;;
+    imap.*) imap_ready "$service" ;;
   esac
 }
 
@@ -184,6 +195,7 @@ load() {
   # shellcheck disable=SC1091
   source "$dir/testbed.conf"
   max_message_size=${max_message_size:-10MiB} # a testbed.conf older than the option
+  mua=${mua:-0}
   dns_address="127.$net.0.53"
 }
 
@@ -191,6 +203,7 @@ services() {
   echo dns
   local d
   for d in "${domains[@]}"; do
+    if [ "$mua" = 1 ]; then echo "imap.$d"; fi # before the IMS that delivers to it
     echo "mx.$d"
     echo "oms.$d"
   done
@@ -213,6 +226,7 @@ address_of() { # SERVICE
     dns) echo "$dns_address" ;;
     oms.*) k=$(index_of_domain "${service#oms.}") && echo "127.$net.$k.1" ;;
     mx.*) k=$(index_of_domain "${service#mx.}") && echo "127.$net.$k.2" ;;
+    imap.*) [ "$mua" = 1 ] && k=$(index_of_domain "${service#imap.}") && echo "127.$net.$k.3" ;;
     *) return 1 ;;
   esac
 }
@@ -251,6 +265,7 @@ write_testbed_conf() {
     printf 'domains=(%s)\n' "$(printf '%q ' "${domains[@]}")"
     printf 'retry_initial=%q\nretry_max=%q\nbin_dir=%q\n' "$retry_initial" "$retry_max" "$bin_dir"
     printf 'max_message_size=%q\n' "$max_message_size"
+    printf 'mua=%q\n' "$mua"
     printf 'spf_overrides=(%s)\n' "$(printf '%q ' "${spf_overrides[@]+"${spf_overrides[@]}"}")"
     printf 'forwards=(%s)\n' "$(printf '%q ' "${forwards[@]+"${forwards[@]}"}")"
   } >"$dir/testbed.conf"
@@ -299,6 +314,7 @@ write_unbound_conf() {
       fi
       echo "  local-data: \"oms.$d. $ttl IN A $oms\""
       echo "  local-data: \"mx.$d. $ttl IN A $mx\""
+      if [ "$mua" = 1 ]; then echo "  local-data: \"imap.$d. $ttl IN A 127.$net.$k.3\""; fi
     done
     echo "remote-control:"
     echo "  control-enable: no"
@@ -390,8 +406,7 @@ bind_address = "$a"
 [notify]
 listen = "$a:4650"
 
-[mailbox]
-listen = "$a:4651"
+$(if [ "$mua" = 1 ]; then ims_delivery_section "$d"; else printf '[mailbox]\nlisten = "%s:4651"\n' "$a"; fi)
 
 [pull]
 port = 4652
@@ -410,6 +425,7 @@ config_of() { # SERVICE
     dns) echo "$dir/dns/unbound.conf" ;;
     oms.*) echo "$dir/$1/oms.toml" ;;
     mx.*) echo "$dir/$1/ims.toml" ;;
+    imap.*) echo "$dir/$1/dovecot.conf" ;;
   esac
 }
 
@@ -438,7 +454,7 @@ json_or_null() { if [ -n "$1" ]; then echo "$1"; else echo null; fi; }
 
 # DIR/state.json from the layout and the live pids (rewritten after every change).
 write_state() {
-  local d k doms="[]" users oms_pid mx_pid dns_pid u
+  local d k doms="[]" users oms_pid mx_pid imap_pid dns_pid u
   for d in "${domains[@]}"; do
     k=$(index_of_domain "$d")
     users="[]"
@@ -449,9 +465,11 @@ write_state() {
     done
     oms_pid=$(json_or_null "$(live_pid "oms.$d" || true)")
     mx_pid=$(json_or_null "$(live_pid "mx.$d" || true)")
+    imap_pid=$(json_or_null "$(live_pid "imap.$d" || true)")
     doms=$(jq -c --arg name "$d" --arg dir "$dir" --argjson k "$k" --argjson net "$net" \
       --arg spf "$(spf_of "$d")" --argjson users "$users" \
-      --argjson oms_pid "$oms_pid" --argjson mx_pid "$mx_pid" --argjson metrics_port "$metrics_port" '
+      --argjson oms_pid "$oms_pid" --argjson mx_pid "$mx_pid" --argjson metrics_port "$metrics_port" \
+      --argjson mua "$mua" --argjson imap_pid "$imap_pid" --argjson imaps "$imaps_port" '
       def server($host; $address; $kind; $ports; $pid): {
         host: $host, address: $address, ports: $ports,
         cert: "\($dir)/ca/\($host).pem", key: "\($dir)/ca/\($host).key",
@@ -466,7 +484,12 @@ write_state() {
         oms: server("oms.\($name)"; "127.\($net).\($k).1"; "oms";
                     {submit: 4653, pull: 4652}; $oms_pid),
         ims: server("mx.\($name)"; "127.\($net).\($k).2"; "ims";
-                    {notify: 4650, mailbox: 4651}; $mx_pid),
+                    (if $mua == 1 then {notify: 4650} else {notify: 4650, mailbox: 4651} end);
+                    $mx_pid),
+        imap: (if $mua == 1 then {host: "imap.\($name)", address: "127.\($net).\($k).3",
+                port: $imaps, lmtp_socket: "\($dir)/imap.\($name)/lmtp.sock",
+                config: "\($dir)/imap.\($name)/dovecot.conf",
+                log: "\($dir)/logs/imap.\($name).log", pid: $imap_pid} else null end),
         users: $users}]' <<<"$doms")
   done
   dns_pid=$(json_or_null "$(live_pid dns || true)")
@@ -493,6 +516,7 @@ start_service() { # SERVICE
     dns) spawn dns "$(output_of dns)" unbound -d -c "$dir/dns/unbound.conf" ;;
     oms.*) spawn "$service" "$(output_of "$service")" "$bin_dir/im2k-oms" --config "$(config_of "$service")" ;;
     mx.*) spawn "$service" "$(output_of "$service")" "$bin_dir/im2k-ims" --config "$(config_of "$service")" ;;
+    imap.*) spawn "$service" "$(output_of "$service")" dovecot -F -c "$(config_of "$service")" ;;
   esac
   wait_ready "$service"
 }
@@ -545,6 +569,7 @@ cmd_up() {
   bin_dir=${IM2K_BIN_DIR:-$repo/build/bin}
   spf_overrides=()
   forwards=()
+  mua=0
   local oms_append="" ims_append=""
   while (($#)); do
     case $1 in
@@ -558,6 +583,7 @@ cmd_up() {
       --oms-append) oms_append=${2:?}; shift 2 ;;
       --ims-append) ims_append=${2:?}; shift 2 ;;
       --max-message-size) max_message_size=${2:?}; shift 2 ;;
+      --mua) mua=1; shift ;;
       *) misuse "up: unknown option '$1'" ;;
     esac
   done
@@ -587,9 +613,11 @@ cmd_up() {
     [ -z "$f" ] || [ -f "$f" ] || misuse "no such file '$f' (--oms-append / --ims-append)"
   done
   [ -x "$bin_dir/im2k-oms" ] || die "no im2k-oms in $bin_dir (build it, or pass --bin-dir)"
+  bin_dir=$(cd "$bin_dir" && pwd) # Dovecot runs im2k-ims checkpassword from its own directory
   [ -x "$bin_dir/im2k-ims" ] || die "no im2k-ims in $bin_dir (build it, or pass --bin-dir)"
   command -v unbound >/dev/null || die "unbound is not installed"
   command -v jq >/dev/null || die "jq is not installed"
+  [ "$mua" = 0 ] || command -v dovecot >/dev/null || die "dovecot is not installed (--mua)"
 
   if [ -f "$dir/testbed.conf" ]; then
     (load && any_running) && die "a testbed is already running in $dir ('$prog down $dir' first)"
@@ -628,16 +656,21 @@ cmd_up() {
   for d in "${domains[@]}"; do
     "$repo/deploy/pki/pki.sh" issue "$dir/ca" "oms.$d" --dns "oms.$d" >/dev/null
     "$repo/deploy/pki/pki.sh" issue "$dir/ca" "mx.$d" --dns "mx.$d" >/dev/null
+    if [ "$mua" = 1 ]; then
+      "$repo/deploy/pki/pki.sh" issue "$dir/ca" "imap.$d" --dns "imap.$d" >/dev/null
+    fi
   done
   "$repo/deploy/pki/pki.sh" crl "$dir/ca" --days 30 >/dev/null
   write_unbound_conf
   for d in "${domains[@]}"; do
     write_oms_conf "$d"
     write_ims_conf "$d"
+    if [ "$mua" = 1 ]; then write_dovecot_conf "$d"; fi
   done
   add_users
   start_service dns
   for d in "${domains[@]}"; do
+    if [ "$mua" = 1 ]; then start_service "imap.$d"; fi
     start_service "mx.$d"
     start_service "oms.$d"
   done

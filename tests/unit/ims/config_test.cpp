@@ -66,7 +66,8 @@ TEST_F(config_test, reads_every_key_of_the_schema) {
   ASSERT_TRUE(c.bind_address);
   EXPECT_EQ(c.bind_address->to_string(), "127.0.2.2");
   EXPECT_EQ(c.notify_listen.port(), 4650);
-  EXPECT_EQ(c.mailbox_listen.port(), 4651);
+  ASSERT_TRUE(c.mailbox_listen);
+  EXPECT_EQ(c.mailbox_listen->port(), 4651);
   EXPECT_EQ(c.pull.port, 14652);
   EXPECT_EQ(c.pull.connect_timeout, std::chrono::seconds(5));
   EXPECT_EQ(c.pull.retry_initial, std::chrono::seconds(2));
