@@ -10,15 +10,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "common/dns/mx.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/registry.hpp"
 #include "common/net/client_connection.hpp"
-#include "common/spf/result.hpp"
 #include "ims/backoff.hpp"
-#include "ims/designation.hpp"
+#include "ims/body_receiver.hpp"
 #include "ims/headers.hpp"
-#include "ims/message_scanner.hpp"
 #include "proto/messages/ack.hpp"
 #include "proto/messages/pull.hpp"
 #include "proto/syntax.hpp"
@@ -61,23 +58,6 @@ std::string shorten(const std::string& text) {
 // [T-1] makes every connection TLS 1.3; the client connection does not report the version.
 constexpr std::string_view tls_version = "TLSv1.3";
 
-// Feeds the pulled octets through the scanner into the body file.
-struct body_writer {
-  message_scanner& scanner;
-  store::durable_file& file;
-  boost::system::error_code error;
-  std::string out;
-
-  awaitable<boost::system::error_code> operator()(std::span<const char> chunk) {
-    out.clear();
-    scanner.feed(std::string_view(chunk.data(), chunk.size()), out);
-    if (!out.empty() && !error) {
-      error = file.append(out);
-    }
-    co_return boost::system::error_code();
-  }
-};
-
 bool drops_notification(proto::errc code) {
   return code == proto::errc::recalled || code == proto::errc::expired ||
          code == proto::errc::not_found;
@@ -100,6 +80,7 @@ puller::puller(boost::asio::any_io_executor executor, puller_settings settings, 
       dns_(dns),
       records_(records),
       credentials_(std::move(credentials)),
+      pool_(executor, settings_.pool),
       wake_timer_(executor),
       idle_timer_(executor) {}
 
@@ -122,49 +103,62 @@ awaitable<void> puller::stop(std::chrono::steady_clock::duration bound) {
   if (!in_flight_.empty()) {
     log::warn("pull.drain_timeout").kv("in_flight", in_flight_.size());
   }
+  co_await pool_.close_all(std::chrono::seconds(1));
 }
 
 awaitable<void> puller::schedule() {
   while (!stopping_) {
     const std::int64_t now = now_seconds();
-    auto due = co_await records_.due_pulls(now, settings_.max_concurrent * 4);
-    bool all_busy = false;
-    if (!due) {
-      log::error("store.failed").kv("op", "due_pulls").kv("code", due.error());
-    } else {
-      for (auto& job : *due) {
-        if (in_flight_.size() >= settings_.max_concurrent) {
-          all_busy = true;
-          break;
+    const std::size_t room =
+        settings_.max_concurrent - std::min(in_flight_.size(), settings_.max_concurrent);
+    if (room > 0) {
+      auto due = co_await records_.take_due_pulls(now, room);
+      if (!due) {
+        log::error("store.failed").kv("op", "take_due_pulls").kv("code", due.error());
+      } else {
+        for (auto& job : *due) {
+          in_flight_.insert(job.key);
+          boost::asio::co_spawn(
+              executor_,
+              [self = shared_from_this(), job = std::move(job)]() mutable {
+                return self->run(std::move(job));
+              },
+              boost::asio::detached);
         }
-        if (in_flight_.contains(job.key)) {
-          all_busy = true;  // due, but running: its end wakes us
-          continue;
-        }
-        in_flight_.insert(job.key);
-        boost::asio::co_spawn(
-            executor_,
-            [self = shared_from_this(), job = std::move(job)]() mutable {
-              return self->run(std::move(job));
-            },
-            boost::asio::detached);
       }
     }
-    // Sleep until the next due job, a wake-up, or a minute (a bound on any missed wake-up).
+    co_await pool_.close_idle();
+    // Sleep until the next due job, a wake-up (a new acceptance, the end of a run), or a minute
+    // (a bound on any missed wake-up).
     std::chrono::seconds wait = 60s;
-    if (!all_busy) {
+    if (in_flight_.size() < settings_.max_concurrent) {
       auto next = co_await records_.next_due();
       if (next && *next) {
         wait =
-            std::clamp<std::chrono::seconds>(std::chrono::seconds(**next - now_seconds()), 1s, 60s);
+            std::clamp<std::chrono::seconds>(std::chrono::seconds(**next - now_seconds()), 0s, 60s);
       }
     }
     if (stopping_) {
       break;
     }
+    if (wait == 0s) {
+      continue;  // due already: the store had more than `room`, or it came due meanwhile
+    }
     wake_timer_.expires_after(wait);
     co_await wake_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
+}
+
+void puller::done(const pull_key& key) {
+  records_.settle(key);
+  in_flight_.erase(key);
+  for (auto [it, end] = waiters_.equal_range(key); it != end; ++it) {
+    it->second->cancel();
+  }
+  if (stopping_ && in_flight_.empty()) {
+    idle_timer_.cancel();
+  }
+  wake_timer_.cancel();
 }
 
 awaitable<attempt_outcome> puller::run(pull_job job) {
@@ -181,14 +175,7 @@ awaitable<attempt_outcome> puller::run(pull_job job) {
     outcome = it->second;
     outcomes_.erase(it);
   }
-  in_flight_.erase(key);
-  for (auto [it, end] = waiters_.equal_range(key); it != end; ++it) {
-    it->second->cancel();
-  }
-  if (stopping_ && in_flight_.empty()) {
-    idle_timer_.cancel();
-  }
-  wake_timer_.cancel();
+  done(key);
   co_return outcome;
 }
 
@@ -210,19 +197,21 @@ awaitable<attempt_outcome> puller::pull_now(pull_key key) {
   if (stopping_) {
     co_return unavailable;
   }
-  auto job = co_await records_.release(key);
-  if (!job) {
-    log::error("store.failed").kv("op", "release").kv("code", job.error());
-    co_return unavailable;
-  }
-  if (!*job || (*job)->state != pull_state::pull) {
-    co_return attempt_outcome{};  // nothing left to pull: stored, dropped or given up
-  }
-  if (in_flight_.contains(key)) {  // the scheduler took it while the release was written
+  if (!records_.take(key)) {  // taken, so in flight: cannot be, but wait rather than run twice
     co_await finished(key);
     co_return attempt_outcome{};
   }
   in_flight_.insert(key);
+  auto job = co_await records_.release(key);
+  if (!job) {
+    log::error("store.failed").kv("op", "release").kv("code", job.error());
+    done(key);
+    co_return unavailable;
+  }
+  if (!*job || (*job)->state != pull_state::pull) {
+    done(key);
+    co_return attempt_outcome{};  // nothing left to pull: stored, dropped or given up
+  }
   co_return co_await run(std::move(**job));
 }
 
@@ -261,6 +250,65 @@ awaitable<void> puller::drop(const pull_job& job, std::string code, std::string 
   }
 }
 
+awaitable<puller::pool_type::opened> puller::open(std::string host,
+                                                  std::vector<boost::asio::ip::address> addresses) {
+  // [P-2], [P-3]: TLS to H's pull listener, its certificate naming H.
+  net::client_settings client;
+  client.peer_host = std::move(host);
+  client.addresses = std::move(addresses);
+  client.port = settings_.port;
+  client.bind_address = settings_.bind_address;
+  client.credentials = credentials_;
+  client.connect_timeout = settings_.connect_timeout;
+  client.max_message_size = settings_.max_message_size;
+  client.hello_host = settings_.host;
+  auto opened = co_await net::client_connection::open(executor_, std::move(client));
+  if (!opened) {
+    co_return pool_type::opened{opened.error()};
+  }
+  co_return pool_type::opened{std::move(*opened)};
+}
+
+awaitable<puller::pool_type::outcome> puller::connection(const pull_job& job,
+                                                         const designated_source& source) {
+  std::pair<std::string, std::string> peer{job.key.sender_domain, job.host};
+  pool_type::connector connect = [this, host = job.host, addresses = source.addresses] {
+    return open(host, addresses);
+  };
+  // Per message on a kept connection: its address is designated for this sender ([R-10]).
+  pool_type::acceptable accept = [&source](const net::client_connection& c) {
+    return source.contains(c.remote_endpoint().address());
+  };
+  auto got = co_await pool_.get(std::move(peer), std::move(connect), std::move(accept));
+  if (auto* failure = std::get_if<net::client_failure>(&got)) {
+    // tls::client_handshake already logged the named TLS reason as "tls.failure"; this line
+    // ties the failed connection to the message.
+    log::warn("pull.connect_failed")
+        .kv("peer", job.host)
+        .kv("msg", job.key.msg)
+        .kv("detail", failure->describe());
+  }
+  co_return got;
+}
+
+awaitable<net::client_result<proto::response>> puller::exchange(const pull_job& job,
+                                                                const designated_source& source,
+                                                                nlohmann::json request) {
+  for (int round = 0;; ++round) {
+    auto got = co_await connection(job, source);
+    if (auto* failure = std::get_if<net::client_failure>(&got)) {
+      co_return *failure;
+    }
+    auto p = std::get<0>(std::move(got));
+    nlohmann::json copy = request;
+    auto response = co_await p->call(std::move(copy));
+    // A kept connection may have been closed by the server meanwhile: once more on a fresh one.
+    if (response || round == 1) {
+      co_return response;
+    }
+  }
+}
+
 awaitable<void> puller::attempt(pull_job job) {
   const pull_key& key = job.key;
   const std::int64_t now = now_seconds();
@@ -272,128 +320,46 @@ awaitable<void> puller::attempt(pull_job job) {
     }
     co_return;
   }
-
-  // [P-1]: H's addresses, resolved here, each designated by SPF for S.
-  auto addresses = co_await dns::host_addresses(dns_, job.host);
-  if (addresses.state == dns::status::temporary) {
-    co_await retry(job, "dns-temporary", "addresses of " + job.host);
-    co_return;
-  }
-  if (!addresses.ok()) {
-    co_await drop(job, "not-found", job.host + " has no address");
-    co_return;
-  }
-  std::vector<boost::asio::ip::address> designated;
-  bool temporary = false;
-  std::string spf_word = "none";
-  for (const auto& address : addresses.records) {
-    auto check = co_await check_sender(dns_, address, job.sender, job.host, settings_.host);
-    if (!check.refusal) {
-      designated.push_back(address);
-      spf_word = "pass";
-    } else if (*check.refusal == proto::errc::dns_temporary) {
-      temporary = true;
-      spf_word = std::string(spf::to_string(check.result));
-    } else if (spf_word != "temperror") {
-      spf_word = std::string(spf::to_string(check.result));
+  // [P-1], for every run: a designation may have changed since the notification.
+  const auto source = co_await designate_source(dns_, job, settings_.host);
+  if (source.failure) {
+    const auto& f = *source.failure;
+    if (f.temporary) {
+      co_await retry(job, f.code, f.reason);
+    } else {
+      co_await drop(job, f.code, f.reason);
     }
-  }
-  if (designated.empty()) {
-    if (temporary) {
-      co_await retry(job, "dns-temporary", "SPF temperror for " + job.host);
-      co_return;
-    }
-    co_await drop(job, "sender-not-designated",
-                  "SPF " + spf_word + " for every address of " + job.host);
     co_return;
   }
-
-  // [P-2], [P-3]: TLS to H's pull listener, its certificate naming H.
-  net::client_settings client;
-  client.peer_host = job.host;
-  client.addresses = designated;
-  client.port = settings_.port;
-  client.bind_address = settings_.bind_address;
-  client.credentials = credentials_;
-  client.connect_timeout = settings_.connect_timeout;
-  client.max_message_size = settings_.max_message_size;
-  client.hello_host = settings_.host;
-  auto opened = co_await net::client_connection::open(executor_, client);
-  if (!opened) {
-    const auto& failure = opened.error();
-    // tls::client_handshake already logged the named TLS reason as "tls.failure"; this line
-    // ties the failed connection to the message.
-    log::warn("pull.connect_failed")
-        .kv("peer", job.host)
-        .kv("msg", key.msg)
-        .kv("detail", failure.describe());
-    if (!failure.temporary()) {
-      co_await drop(job, std::string(proto::to_string(failure.wire_code())),
-                    "hello refused: " + failure.describe());
-      co_return;
-    }
-    co_await retry(job, std::string(proto::to_string(failure.wire_code())), failure.describe());
-    co_return;
-  }
-  auto connection = std::move(*opened);
-  const auto remote = connection->remote_endpoint();
-
   if (job.state == pull_state::pull) {
-    proto::pull_request request;
-    request.msg = key.msg;
-    request.token = job.token;
-    request.rcpt_domain = key.rcpt_domain;
-    auto response = co_await connection->request(proto::to_json(request));
-    if (!response) {
-      co_await retry(job, std::string(proto::to_string(response.error().wire_code())),
-                     response.error().describe());
+    if (!co_await pull(job, source)) {
       co_return;
     }
-    if (auto* refused = std::get_if<proto::error_response>(&*response)) {
-      log::info("pull.refused")
-          .kv("msg", key.msg)
-          .kv("peer", job.host)
-          .kv("rcpt_domain", key.rcpt_domain)
-          .kv("code", proto::to_string(refused->code))
-          .kv("temporary", refused->temporary);
-      if (refused->temporary) {
-        co_await connection->close();
-        co_await retry(job, std::string(proto::to_string(refused->code)), "pull refused");
-        co_return;
-      }
-      co_await connection->close();
-      // [P-14] for recalled, expired, not-found; another permanent refusal ends it too ([E-2]).
-      co_await drop(
-          job, std::string(proto::to_string(refused->code)),
-          drops_notification(refused->code) ? "pull answered so" : "pull refused permanently");
-      co_return;
-    }
-    auto ok = proto::parse_pull_response(std::get<proto::ok_response>(*response).object);
-    if (!ok || ok->size != job.size || ok->body_len != job.size) {
-      // [P-10]: the body is not read; the connection cannot be used any more.
-      co_await connection->close();
-      if (auto ec = co_await records_.refuse_all(key, proto::errc::digest_mismatch,
-                                                 "the pulled size differs from the notified")) {
-        log::error("store.failed").kv("msg", key.msg).kv("code", ec);
-        co_return;
-      }
-      log::warn("store.refused")
-          .kv("msg", key.msg)
-          .kv("peer", job.host)
-          .kv("rcpt_domain", key.rcpt_domain)
-          .kv("code", "digest-mismatch");
-      wake();  // the ack goes on a new connection
-      co_return;
-    }
+    job.state = pull_state::ack;
+    job.attempts = 0;
+  }
+  co_await ack(job, source);
+}
 
-    const std::string body_name = proto::new_message_id();
-    auto file = store::durable_file::create(settings_.bodies_dir, body_name);
-    if (!file) {
-      co_await connection->close();
-      log::error("store.failed").kv("msg", key.msg).kv("code", file.error());
-      co_await retry(job, "internal", "cannot create a body file");
-      co_return;
+awaitable<bool> puller::pull(pull_job& job, const designated_source& source) {
+  const pull_key& key = job.key;
+  proto::pull_request request;
+  request.msg = key.msg;
+  request.token = job.token;
+  request.rcpt_domain = key.rcpt_domain;
+  for (int round = 0;; ++round) {
+    auto got = co_await connection(job, source);
+    if (auto* failure = std::get_if<net::client_failure>(&got)) {
+      const std::string code(proto::to_string(failure->wire_code()));
+      if (!failure->temporary()) {
+        co_await drop(job, code, "hello refused: " + failure->describe());
+      } else {
+        co_await retry(job, code, failure->describe());
+      }
+      co_return false;
     }
+    auto p = std::get<0>(std::move(got));
+    const auto remote = p->connection().remote_endpoint();
     trace_values trace;
     trace.ims_host = settings_.host;
     trace.sender = job.sender;
@@ -402,22 +368,82 @@ awaitable<void> puller::attempt(pull_job job) {
     trace.tls_version = std::string(tls_version);
     trace.msg = key.msg;
     trace.when = std::time(nullptr);
-    message_scanner scanner(trace_fields(trace), settings_.host, key.sender_domain);
-    body_writer writer{scanner, *file, {}, {}};
-    auto read = co_await connection->read_body(job.size, std::ref(writer));
-    if (!read) {
-      file->abort();
-      co_await retry(job, "internal", read.error().describe());
-      co_return;
+    body_receiver receiver(trace, settings_.host, key.sender_domain);
+    bool size_differs = false;
+    boost::system::error_code open_error;
+    std::optional<proto::pull_response> ok;
+    net::pipeline::body_reader reader =
+        [&](const proto::response& response,
+            std::uint64_t body_len) -> std::optional<net::body_sink> {
+      const auto* answer = std::get_if<proto::ok_response>(&response);
+      if (answer) {
+        if (auto parsed = proto::parse_pull_response(answer->object)) {
+          ok = std::move(*parsed);
+        }
+      }
+      if (!ok || ok->size != job.size || ok->body_len != job.size || body_len != job.size) {
+        size_differs = true;  // [P-10]: the body is not read; the connection is closed
+        return std::nullopt;
+      }
+      if (auto ec = receiver.open(settings_.bodies_dir)) {
+        open_error = ec;
+        return std::nullopt;
+      }
+      return receiver.sink();
+    };
+    auto response = co_await p->call(proto::to_json(request), std::move(reader));
+    if (size_differs) {
+      if (auto ec = co_await records_.refuse_all(key, proto::errc::digest_mismatch,
+                                                 "the pulled size differs from the notified")) {
+        log::error("store.failed").kv("msg", key.msg).kv("code", ec);
+        co_return false;
+      }
+      log::warn("store.refused")
+          .kv("msg", key.msg)
+          .kv("peer", job.host)
+          .kv("rcpt_domain", key.rcpt_domain)
+          .kv("code", "digest-mismatch");
+      co_return true;  // the refusal is acked
     }
-    if (writer.error) {
-      file->abort();
-      co_await connection->close();
-      log::error("store.failed").kv("msg", key.msg).kv("code", writer.error);
+    if (open_error) {
+      log::error("store.failed").kv("msg", key.msg).kv("code", open_error);
+      co_await retry(job, "internal", "cannot create a body file");
+      co_return false;
+    }
+    if (!response) {
+      receiver.abort();
+      if (round == 0) {
+        continue;  // a kept connection may have been closed meanwhile ([T-12])
+      }
+      co_await retry(job, std::string(proto::to_string(response.error().wire_code())),
+                     response.error().describe());
+      co_return false;
+    }
+    if (auto* refused = std::get_if<proto::error_response>(&*response)) {
+      log::info("pull.refused")
+          .kv("msg", key.msg)
+          .kv("peer", job.host)
+          .kv("rcpt_domain", key.rcpt_domain)
+          .kv("code", proto::to_string(refused->code))
+          .kv("temporary", refused->temporary);
+      const std::string code(proto::to_string(refused->code));
+      if (refused->temporary) {
+        co_await retry(job, code, "pull refused");
+      } else {
+        // [P-14] for recalled, expired, not-found; another permanent refusal ends it too ([E-2]).
+        co_await drop(
+            job, code,
+            drops_notification(refused->code) ? "pull answered so" : "pull refused permanently");
+      }
+      co_return false;
+    }
+    if (receiver.error()) {
+      receiver.abort();
+      log::error("store.failed").kv("msg", key.msg).kv("code", receiver.error());
       co_await retry(job, "internal", "cannot write the body");
-      co_return;
+      co_return false;
     }
-    const auto verdict = scanner.finish();
+    const auto verdict = receiver.finish();
     std::optional<proto::errc> refusal;
     std::string reason;
     if (verdict.digest != job.digest || ok->digest != job.digest) {
@@ -428,10 +454,10 @@ awaitable<void> puller::attempt(pull_job job) {
       reason = verdict.reason;
     }
     if (refusal) {
-      file->abort();
+      receiver.abort();
       if (auto ec = co_await records_.refuse_all(key, *refusal, reason)) {
         log::error("store.failed").kv("msg", key.msg).kv("code", ec);
-        co_return;
+        co_return false;
       }
       log::warn("store.refused")
           .kv("msg", key.msg)
@@ -440,13 +466,12 @@ awaitable<void> puller::attempt(pull_job job) {
           .kv("code", proto::to_string(*refusal))
           .kv("reason", reason);
     } else {
-      auto delivered = co_await records_.store_body(key, *file, body_name);
+      auto delivered = co_await records_.store_body(key, receiver.file(), receiver.name());
       if (!delivered) {
-        file->abort();
+        receiver.abort();
         log::error("store.failed").kv("msg", key.msg).kv("code", delivered.error());
-        co_await connection->close();
         co_await retry(job, "internal", "cannot store the message");
-        co_return;
+        co_return false;
       }
       log::info("store.delivered")
           .kv("msg", key.msg)
@@ -454,7 +479,7 @@ awaitable<void> puller::attempt(pull_job job) {
           .kv("address", remote.address().to_string())
           .kv("rcpt_domain", key.rcpt_domain)
           .kv("from", job.sender)
-          .kv("spf", spf_word)
+          .kv("spf", source.spf)
           .kv("tls", tls_version)
           .kv("size", verdict.size)
           .kv("stored", delivered->stored)
@@ -465,14 +490,15 @@ awaitable<void> puller::attempt(pull_job job) {
         .kv("peer", job.host)
         .kv("rcpt_domain", key.rcpt_domain);
     metrics::count("im2k_pulls_total", help_pulls, {{"result", "done"}, {"code", "none"}});
-    job.state = pull_state::ack;
-    job.attempts = 0;
+    co_return true;
   }
+}
 
-  // ack every durable outcome not yet acked, on this connection.
+awaitable<void> puller::ack(const pull_job& job, const designated_source& source) {
+  const pull_key& key = job.key;
+  // ack every durable outcome not yet acked.
   auto recipients = co_await records_.recipients(key);
   if (!recipients) {
-    co_await connection->close();
     log::error("store.failed").kv("msg", key.msg).kv("code", recipients.error());
     co_return;
   }
@@ -483,7 +509,6 @@ awaitable<void> puller::attempt(pull_job job) {
     }
   }
   if (outcomes.empty()) {
-    co_await connection->close();
     if (auto ec = co_await records_.mark_acked(key, {})) {
       log::error("store.failed").kv("msg", key.msg).kv("code", ec);
     }
@@ -510,14 +535,13 @@ awaitable<void> puller::attempt(pull_job job) {
     }
     const std::size_t stored = ack.stored.size();
     const std::size_t refused_count = ack.refused.size();
-    auto response = co_await connection->request(proto::to_json(ack));
+    auto response = co_await exchange(job, source, proto::to_json(ack));
     if (!response) {
       co_await retry(job, std::string(proto::to_string(response.error().wire_code())),
                      response.error().describe());
       co_return;
     }
     if (auto* refused = std::get_if<proto::error_response>(&*response)) {
-      co_await connection->close();
       if (refused->temporary) {
         co_await retry(job, std::string(proto::to_string(refused->code)), "ack refused");
         co_return;
@@ -533,7 +557,6 @@ awaitable<void> puller::attempt(pull_job job) {
     }
     if (auto ec = co_await records_.mark_acked(key, listed)) {
       log::error("store.failed").kv("msg", key.msg).kv("code", ec);
-      co_await connection->close();
       co_return;
     }
     log::info("ack.sent")
@@ -543,7 +566,6 @@ awaitable<void> puller::attempt(pull_job job) {
         .kv("stored", stored)
         .kv("refused", refused_count);
   }
-  co_await connection->close();
 }
 
 }  // namespace im2k::ims

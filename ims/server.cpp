@@ -18,6 +18,11 @@ namespace im2k::ims {
 
 using boost::asio::awaitable;
 
+namespace {
+// Requests of one peer connection handled at once: the window a peer may pipeline ([R-3]).
+constexpr std::size_t peer_concurrent_requests = 32;
+}  // namespace
+
 server::server(boost::asio::io_context& io, ims_config config)
     : io_(io), config_(std::move(config)) {
   // As root with `user` set: from here on files are created as that user (the store's too).
@@ -84,8 +89,11 @@ void server::start() {
         .kv("reason", verdict.detail);
     co_return proto::make_error_response(0, *verdict.refusal, verdict.detail);
   };
+  // Notifications of one OMS connection are handled side by side, so their commits group.
+  net::server_settings peer_settings = settings;
+  peer_settings.max_concurrent_requests = peer_concurrent_requests;
   notify_listener_ =
-      net::listener::create(io_.get_executor(), settings, notify_credentials_,
+      net::listener::create(io_.get_executor(), peer_settings, notify_credentials_,
                             metrics::count_answers(
                                 [this](net::session& s, net::incoming_request r) {
                                   return serve_notify(s, std::move(r));

@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <set>
+#include <stdexcept>
 #include <utility>
 
 #include "common/log/log.hpp"
@@ -153,7 +154,85 @@ sqlite_store::sqlite_store(const std::filesystem::path& state_dir)
     : state_dir_(state_dir),
       bodies_dir_(bodies_path(state_dir)),
       queue_(std::make_unique<store::commit_queue>(open_database(state_dir))),
-      reader_(database_path(state_dir), store::sqlite_db::options{.read_only = true}) {}
+      reader_(database_path(state_dir), store::sqlite_db::options{.read_only = true}) {
+  load_index();
+}
+
+void sqlite_store::load_index() {
+  due_.clear();
+  // A held pull is due when it expires, to be given up ([N-10]).
+  auto stmt = reader_.prepare(
+      "SELECT sender_domain, msg, rcpt_domain, CASE state WHEN 'held' THEN expires ELSE "
+      "next_attempt END FROM pulls WHERE state IN ('pull','ack','held')");
+  if (!stmt) {
+    throw std::runtime_error("cannot read the pulls: " + stmt.error().message());
+  }
+  if (auto ec = stmt->for_each_row([&](auto& row) {
+        pull_key key{row.column_text(0), row.column_text(1), row.column_text(2)};
+        if (!taken_.contains(key)) {
+          due_.schedule(key, row.column_int(3));
+        }
+      })) {
+    throw std::runtime_error("cannot read the pulls: " + ec.message());
+  }
+}
+
+void sqlite_store::reindex(const pull_key& key) {
+  if (taken_.contains(key)) {
+    return;
+  }
+  auto stmt = prepare_for(reader_,
+                          "SELECT CASE state WHEN 'held' THEN expires ELSE next_attempt END FROM "
+                          "pulls WHERE sender_domain = ?1 AND msg = ?2 AND rcpt_domain = ?3 AND "
+                          "state IN ('pull','ack','held')",
+                          key);
+  auto row = stmt ? stmt->step() : result<bool>(boost::system::in_place_error, stmt.error());
+  if (!row) {
+    // Keep it due soon rather than lose it: a due pull whose row says otherwise is skipped.
+    log::error("store.failed").kv("op", "reindex").kv("code", row.error());
+    due_.schedule(key, now_seconds() + 60);
+    return;
+  }
+  if (*row) {
+    due_.schedule(key, stmt->column_int(0));
+  } else {
+    due_.remove(key);
+  }
+}
+
+result<std::optional<pull_job>> sqlite_store::read_due(const pull_key& key, std::int64_t now) {
+  auto stmt = prepare_for(
+      reader_,
+      "SELECT " + std::string(job_columns) + " FROM pulls WHERE " + std::string(key_where) +
+          " AND ((state IN ('pull','ack') AND next_attempt <= ?4) OR (state = 'held' AND "
+          "expires <= ?4))",
+      key);
+  if (!stmt) {
+    return stmt.error();
+  }
+  stmt->bind_int(4, now);
+  auto row = stmt->step();
+  if (!row) {
+    return row.error();
+  }
+  if (!*row) {
+    return std::optional<pull_job>();
+  }
+  return std::optional<pull_job>(read_job(*stmt));
+}
+
+bool sqlite_store::take(const pull_key& key) {
+  if (!taken_.insert(key).second) {
+    return false;
+  }
+  due_.remove(key);
+  return true;
+}
+
+void sqlite_store::settle(const pull_key& key) {
+  taken_.erase(key);
+  reindex(key);
+}
 
 sqlite_store::~sqlite_store() {
   stop();
@@ -198,7 +277,7 @@ awaitable<result<std::optional<recipient_result>>> sqlite_store::find_result(
 
 awaitable<error_code> sqlite_store::record_notification(notification n,
                                                         std::vector<recipient_result> results) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  const error_code ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     const std::int64_t now = now_seconds();
     auto insert = db.prepare(
         "INSERT OR IGNORE INTO notifications(sender_domain, msg, rcpt_key, rcpt, rcpt_domain, "
@@ -270,42 +349,48 @@ awaitable<error_code> sqlite_store::record_notification(notification n,
         .bind_text(11, n.hold ? "held" : "pull")
         .run();
   });
+  if (!ec) {
+    reindex({n.sender_domain, n.msg, n.rcpt_domain});
+  }
+  co_return ec;
 }
 
 awaitable<result<std::vector<pull_job>>> sqlite_store::due_pulls(std::int64_t now,
                                                                  std::size_t limit) {
-  auto stmt = reader_.prepare(
-      "SELECT sender_domain, msg, rcpt_domain, host, sender, size, digest, token, expires, "
-      "state, attempts, next_attempt FROM pulls WHERE (state IN ('pull','ack') AND "
-      "next_attempt <= ?1) OR (state = 'held' AND expires <= ?1) ORDER BY next_attempt "
-      "LIMIT ?2");
-  if (!stmt) {
-    co_return stmt.error();
-  }
-  stmt->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
   std::vector<pull_job> jobs;
-  if (auto ec = stmt->for_each_row([&](auto&) { jobs.push_back(read_job(*stmt)); })) {
-    co_return ec;
+  for (const auto& key : due_.peek_due(now, limit)) {
+    auto job = read_due(key, now);
+    if (!job) {
+      co_return job.error();
+    }
+    if (*job) {
+      jobs.push_back(std::move(**job));
+    }
+  }
+  co_return jobs;
+}
+
+awaitable<result<std::vector<pull_job>>> sqlite_store::take_due_pulls(std::int64_t now,
+                                                                      std::size_t limit) {
+  std::vector<pull_job> jobs;
+  for (const auto& key : due_.take_due(now, limit)) {
+    auto job = read_due(key, now);
+    if (!job) {
+      due_.schedule(key, now + 60);
+      co_return job.error();
+    }
+    if (!*job) {
+      reindex(key);  // not due after all: the index was ahead of the row
+      continue;
+    }
+    taken_.insert(key);
+    jobs.push_back(std::move(**job));
   }
   co_return jobs;
 }
 
 awaitable<result<std::optional<std::int64_t>>> sqlite_store::next_due() {
-  // A held pull is due when it expires, to be given up ([N-10]).
-  auto stmt = reader_.prepare(
-      "SELECT min(CASE state WHEN 'held' THEN expires ELSE next_attempt END) FROM pulls WHERE "
-      "state IN ('pull','ack','held')");
-  if (!stmt) {
-    co_return stmt.error();
-  }
-  auto row = stmt->step();
-  if (!row) {
-    co_return row.error();
-  }
-  if (!*row || stmt->column_is_null(0)) {
-    co_return std::optional<std::int64_t>();
-  }
-  co_return std::optional<std::int64_t>(stmt->column_int(0));
+  co_return due_.next();
 }
 
 awaitable<result<std::vector<recipient_result>>> sqlite_store::recipients(pull_key key) {
@@ -433,6 +518,7 @@ awaitable<result<delivery>> sqlite_store::store_body(pull_key key, store::durabl
     }
     return {};
   });
+  reindex(key);
   if (ec) {
     co_return ec;
   }
@@ -441,7 +527,7 @@ awaitable<result<delivery>> sqlite_store::store_body(pull_key key, store::durabl
 
 awaitable<error_code> sqlite_store::refuse_all(pull_key key, proto::errc code,
                                                std::string message) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  const error_code ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto stmt = prepare_for(db,
                             "UPDATE notifications SET state = 'refused', code = ?4, message = "
                             "?5, changed = ?6 WHERE sender_domain = ?1 AND msg = ?2 AND "
@@ -461,10 +547,12 @@ awaitable<error_code> sqlite_store::refuse_all(pull_key key, proto::errc code,
                    "sender_domain = ?1 AND msg = ?2 AND rcpt_domain = ?3",
                    key);
   });
+  reindex(key);
+  co_return ec;
 }
 
 awaitable<error_code> sqlite_store::mark_acked(pull_key key, std::vector<std::string> rcpts) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  const error_code ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto stmt = prepare_for(db,
                             "UPDATE notifications SET state = 'acked', changed = ?5 WHERE "
                             "sender_domain = ?1 AND msg = ?2 AND rcpt_domain = ?3 AND "
@@ -486,10 +574,12 @@ awaitable<error_code> sqlite_store::mark_acked(pull_key key, std::vector<std::st
     }
     return settle_pull(db, key);
   });
+  reindex(key);
+  co_return ec;
 }
 
 awaitable<error_code> sqlite_store::drop(pull_key key, std::string reason) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  const error_code ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto stmt = prepare_for(db,
                             "UPDATE notifications SET state = 'dropped', message = ?4, "
                             "changed = ?5 WHERE sender_domain = ?1 AND msg = ?2 AND "
@@ -531,10 +621,12 @@ awaitable<error_code> sqlite_store::drop(pull_key key, std::string reason) {
     }
     return {};
   });
+  reindex(key);
+  co_return ec;
 }
 
 awaitable<error_code> sqlite_store::give_up(pull_key key, std::string reason) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  const error_code ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto pull = prepare_for(db,
                             "UPDATE pulls SET state = 'done', last_error = ?4 WHERE "
                             "sender_domain = ?1 AND msg = ?2 AND rcpt_domain = ?3",
@@ -544,11 +636,13 @@ awaitable<error_code> sqlite_store::give_up(pull_key key, std::string reason) {
     }
     return pull->bind_text(4, reason).run();
   });
+  reindex(key);
+  co_return ec;
 }
 
 awaitable<error_code> sqlite_store::retry_later(pull_key key, std::int64_t next_attempt,
                                                 std::string error) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  const error_code ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto pull = prepare_for(db,
                             "UPDATE pulls SET attempts = attempts + 1, next_attempt = ?4, "
                             "last_error = ?5 WHERE sender_domain = ?1 AND msg = ?2 AND "
@@ -559,6 +653,8 @@ awaitable<error_code> sqlite_store::retry_later(pull_key key, std::int64_t next_
     }
     return pull->bind_int(4, next_attempt).bind_text(5, error).run();
   });
+  reindex(key);
+  co_return ec;
 }
 
 awaitable<result<std::vector<mailbox_entry>>> sqlite_store::mailbox(std::string user) {
@@ -686,11 +782,26 @@ awaitable<result<std::size_t>> sqlite_store::release_held(std::string user) {
   if (!*row || any->column_int(0) == 0) {
     co_return std::size_t{0};
   }
+  any->reset();  // ends its read transaction: reindex below must see the release
   std::size_t released = 0;
+  std::vector<pull_key> keys;
   const std::string sql =
       "UPDATE pulls SET state = 'pull', next_attempt = ?2 WHERE " + std::string(held_of_user);
+  const std::string which =
+      "SELECT sender_domain, msg, rcpt_domain FROM pulls WHERE " + std::string(held_of_user);
   // Named: a lambda inside a co_await expression trips a GCC 12 coroutine bug.
   store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
+    keys.clear();
+    auto select = db.prepare(which);
+    if (!select) {
+      return select.error();
+    }
+    select->bind_text(1, user_key);
+    if (auto e = select->for_each_row([&](auto& row) {
+          keys.push_back({row.column_text(0), row.column_text(1), row.column_text(2)});
+        })) {
+      return e;
+    }
     auto stmt = db.prepare(sql);
     if (!stmt) {
       return stmt.error();
@@ -702,6 +813,9 @@ awaitable<result<std::size_t>> sqlite_store::release_held(std::string user) {
     return {};
   };
   const auto ec = co_await queue_->submit(std::move(item));
+  for (const auto& key : keys) {
+    reindex(key);
+  }
   if (ec) {
     co_return ec;
   }
@@ -740,6 +854,7 @@ awaitable<result<std::optional<pull_job>>> sqlite_store::release(pull_key key) {
     return {};
   };
   const auto ec = co_await queue_->submit(std::move(item));
+  reindex(key);
   if (ec) {
     co_return ec;
   }
@@ -750,10 +865,12 @@ awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string
   const std::string user_key = proto::to_lower(user);
   bool found = false;
   std::optional<std::filesystem::path> unreferenced;
+  std::optional<pull_key> changed;  // a held entry's pull
   // Named: a lambda inside a co_await expression trips a GCC 12 coroutine bug.
   store::commit_queue::work item = [&](store::sqlite_db& db) -> error_code {
     found = false;
     unreferenced.reset();
+    changed.reset();
     auto body = db.prepare("SELECT body FROM mailbox WHERE id = ?1 AND user = ?2");
     if (!body) {
       return body.error();
@@ -802,6 +919,7 @@ awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string
       return {};
     }
     const pull_key key{held->column_text(0), held->column_text(1), held->column_text(2)};
+    changed = key;
     auto drop_one = db.prepare(
         "UPDATE notifications SET state = 'dropped', message = 'deleted by the recipient "
         "before it was pulled', changed = ?2 WHERE entry_id = ?1");
@@ -828,6 +946,9 @@ awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string
     return {};
   };
   const auto ec = co_await queue_->submit(std::move(item));
+  if (changed) {
+    reindex(*changed);
+  }
   if (ec) {
     co_return result<bool>(boost::system::in_place_error, ec);
   }
@@ -920,6 +1041,7 @@ result<recovery_report> sqlite_store::recover(std::int64_t now) {
   if (auto e = tx->commit()) {
     return e;
   }
+  load_index();  // recovery made unfinished pulls due now
   // Files after the commit: a file is removed only once no committed row can refer to it.
   std::error_code fs_error;
   for (const auto& entry : std::filesystem::directory_iterator(bodies_dir_, fs_error)) {
@@ -1023,7 +1145,19 @@ awaitable<result<std::optional<queued_pull>>> sqlite_store::queued_pull_by_id(st
 
 awaitable<result<bool>> sqlite_store::pull_now(std::int64_t id, std::int64_t now) {
   bool changed = false;
+  std::optional<pull_key> key;
   const auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    auto which = db.prepare("SELECT sender_domain, msg, rcpt_domain FROM pulls WHERE rowid = ?1");
+    if (!which) {
+      return which.error();
+    }
+    auto found = which->bind_int(1, id).step();
+    if (!found) {
+      return found.error();
+    }
+    if (*found) {
+      key = pull_key{which->column_text(0), which->column_text(1), which->column_text(2)};
+    }
     // A held pull ([N-16]) waits for nobody once the operator asks for it.
     auto stmt = db.prepare(
         "UPDATE pulls SET next_attempt = ?2, state = CASE state WHEN 'held' THEN 'pull' ELSE "
@@ -1038,6 +1172,9 @@ awaitable<result<bool>> sqlite_store::pull_now(std::int64_t id, std::int64_t now
     changed = db.changes() > 0;
     return {};
   });
+  if (key) {
+    reindex(*key);
+  }
   if (ec) {
     co_return result<bool>(boost::system::in_place_error, ec);
   }

@@ -1,12 +1,16 @@
 // The SQLite implementation of the IMS store: writes through a commit_queue (grouped durable
 // commits on the writer thread), reads on a read-only connection of the caller's thread (WAL:
-// readers never wait for the writer). Bodies live in state_dir/bodies.
+// readers never wait for the writer). Bodies live in state_dir/bodies. Use one sqlite_store from
+// one event loop thread: the index of due pulls lives in memory.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "common/store/commit_queue.hpp"
+#include "common/store/due_queue.hpp"
 #include "common/store/sqlite_db.hpp"
 #include "ims/store.hpp"
 
@@ -32,6 +36,10 @@ class sqlite_store final : public mail_store {
       notification values, std::vector<recipient_result> results) override;
   boost::asio::awaitable<boost::system::result<std::vector<pull_job>>> due_pulls(
       std::int64_t now, std::size_t limit) override;
+  boost::asio::awaitable<boost::system::result<std::vector<pull_job>>> take_due_pulls(
+      std::int64_t now, std::size_t limit) override;
+  bool take(const pull_key& key) override;
+  void settle(const pull_key& key) override;
   boost::asio::awaitable<boost::system::result<std::optional<std::int64_t>>> next_due() override;
   boost::asio::awaitable<boost::system::result<std::vector<recipient_result>>> recipients(
       pull_key key) override;
@@ -74,10 +82,22 @@ class sqlite_store final : public mail_store {
   boost::system::result<recovery_report> recover(std::int64_t now) override;
 
  private:
+  // Builds the index of due pulls from the table (at open and after recovery).
+  void load_index();
+  // After a commit that changed the pull `key`: its due time as the row now says (a taken pull
+  // waits for settle()).
+  void reindex(const pull_key& key);
+  // The pull's row when it is due at `now`.
+  boost::system::result<std::optional<pull_job>> read_due(const pull_key& key, std::int64_t now);
+
   std::filesystem::path state_dir_;
   std::filesystem::path bodies_dir_;
   std::unique_ptr<store::commit_queue> queue_;
   store::sqlite_db reader_;
+  // Pulls and acks by next_attempt, held pulls by expires (then they are given up): the work
+  // that is due, found without a scan. Kept in step by the write methods, after each commit.
+  store::due_queue<pull_key> due_;
+  std::set<pull_key> taken_;  // by take_due_pulls, until settle()
 };
 
 }  // namespace im2k::ims

@@ -152,9 +152,19 @@ class mail_store {
   virtual boost::asio::awaitable<boost::system::error_code> record_notification(
       notification values, std::vector<recipient_result> results) = 0;
 
-  // Pulls and acks due at `now`, oldest first, at most `limit`.
+  // Pulls and acks due at `now`, oldest first, at most `limit`; those taken by take_due_pulls
+  // and not settled yet are left out. Found in memory, not by scanning the table.
   virtual boost::asio::awaitable<boost::system::result<std::vector<pull_job>>> due_pulls(
       std::int64_t now, std::size_t limit) = 0;
+  // The same, and takes them: a taken pull is not due again until settle(), so that a puller
+  // runs each one once at a time. Every pull taken must be settled.
+  virtual boost::asio::awaitable<boost::system::result<std::vector<pull_job>>> take_due_pulls(
+      std::int64_t now, std::size_t limit) = 0;
+  // Takes one pull whatever its schedule (a fetch of a held entry, [M-3]); false when it is
+  // taken already. Settled like the others.
+  virtual bool take(const pull_key& key) = 0;
+  // The run of a taken pull has ended: it is due again as its row now says.
+  virtual void settle(const pull_key& key) = 0;
   // The earliest next_attempt of a pending pull or ack, if any.
   virtual boost::asio::awaitable<boost::system::result<std::optional<std::int64_t>>> next_due() = 0;
   // Every recipient of (S, msg, R) with its state.

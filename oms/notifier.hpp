@@ -1,16 +1,19 @@
-// The notifier ([N-15], [D-2] ... [D-4], [L-6] ... [L-8]): wakes at the earliest due attempt,
-// groups due notifications by recipient domain, resolves the domain's MX hosts and their
-// addresses, connects (TLS, hello) to the first host that answers, pipelines the domain's
-// notifications on that connection (at most 100 recipients each, [N-9]) and records every
-// recipient's outcome. One worker per domain at a time, a bounded number of domains at once; an
-// idle connection is kept for a short time and reused by the domain's next worker.
+// The notifier ([N-15], [D-2] ... [D-4], [L-6] ... [L-8]): takes the notifications that are
+// due from the spool's in-memory index, and sends each one on a connection kept open to its
+// recipient domain (net::peer_pool: at most a few connections per domain, each pipelining up
+// to its window, [R-3]). Every notification is one coroutine that reads top to bottom: get a
+// connection, send (at most 100 recipients per request, [N-9]), record the outcome.
+//
+// A reused connection keeps what it proved when it opened (the server certificate names the
+// MX host, the hello); what belongs to each message is checked for each one: the host is still
+// an MX host of the domain (from the DNS cache) and the message fits the server's announced
+// size ([H-9]). SPEC ....
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <map>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,21 +22,19 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/dns/resolver.hpp"
-#include "common/net/client_connection.hpp"
+#include "common/net/peer_pool.hpp"
 #include "common/tls/credentials.hpp"
 #include "oms/config.hpp"
+#include "oms/mx_connector.hpp"
 #include "oms/spool.hpp"
 
 namespace im2k::oms {
 
 struct notifier_limits {
-  std::size_t max_domains = 16;  // domains notified at once
-  std::size_t max_jobs_per_round = 500;
-  std::size_t max_rcpt_per_notify = 100;     // [N-9]
-  std::size_t pipeline_window = 32;          // notifications sent before reading responses ([R-3])
-  std::size_t max_mx_hosts = 5;              // [D-2]
-  std::size_t max_connection_attempts = 10;  // [D-4]
-  std::chrono::seconds idle_keep{10};        // how long an idle connection is kept for reuse
+  std::size_t max_jobs = 512;             // notifications in flight, all domains together
+  std::size_t max_rcpt_per_notify = 100;  // [N-9]
+  mx_limits mx;
+  net::pool_limits pool;  // connections per domain, window, idle time
   std::chrono::seconds max_sleep{30};
 };
 
@@ -47,37 +48,19 @@ class notifier {
   void start();
   // Something became due (a submission): look at the spool now.
   void wake();
-  // Stops scheduling, waits (bounded) for the workers in flight, closes idle connections.
+  // Stops scheduling, waits (bounded) for the notifications in flight, closes the connections.
   // Unfinished work stays in the spool, resumable.
   boost::asio::awaitable<void> stop(std::chrono::steady_clock::duration bound);
 
  private:
-  struct idle_connection {
-    std::unique_ptr<net::client_connection> connection;
-    std::chrono::steady_clock::time_point since;
-  };
-  // How one connection attempt for a domain ended when it gave no connection.
-  struct connect_failure {
-    rcpt_event event = rcpt_event::notify_deferred;
-    proto::errc code = proto::errc::internal;
-    std::string message;
-  };
-  struct notification {
-    std::size_t job;  // index into the worker's jobs
-    std::vector<proto::address> rcpt;
-  };
-
   boost::asio::awaitable<void> loop();
-  boost::asio::awaitable<void> deliver(std::string domain, std::vector<notify_job> jobs);
-  boost::asio::awaitable<std::variant<std::unique_ptr<net::client_connection>, connect_failure>>
-  connect(const std::string& domain);
-  // Sends the notifications pipelined; fills outcomes (per job). Returns false if the connection
-  // broke before any response arrived (a reused connection may simply have timed out).
-  boost::asio::awaitable<bool> exchange(net::client_connection& c,
-                                        const std::vector<notify_job>& jobs,
-                                        const std::vector<notification>& notes,
-                                        std::vector<std::vector<notify_outcome>>& outcomes);
-  boost::asio::awaitable<void> close_idle(bool all);
+  // One notification attempt of one (message, domain), and its record.
+  boost::asio::awaitable<void> notify(notify_job job);
+  // Sends the recipients of `job` from `first` on, 100 at a time, appending their outcomes and
+  // moving `first` past them. The failure when the connection broke before an answer.
+  boost::asio::awaitable<std::optional<std::string>> send(net::pipeline& p, const notify_job& job,
+                                                          std::size_t& first,
+                                                          std::vector<notify_outcome>& outcomes);
 
   boost::asio::any_io_executor executor_;
   const oms_config& config_;
@@ -85,12 +68,12 @@ class notifier {
   dns::resolver& resolver_;
   std::shared_ptr<tls::credentials> credentials_;
   const notifier_limits limits_;
+  net::peer_pool<std::string, connect_failure> pool_;
   boost::asio::steady_timer timer_;
+  std::size_t in_flight_ = 0;
   bool woken_ = false;
   bool stopping_ = false;
   bool loop_done_ = true;
-  std::set<std::string> busy_;  // domains with a worker
-  std::map<std::string, idle_connection> idle_;
 };
 
 }  // namespace im2k::oms

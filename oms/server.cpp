@@ -45,6 +45,8 @@ using namespace std::chrono_literals;
 using namespace boost::asio::experimental::awaitable_operators;
 
 constexpr auto drain_bound = 10s;
+// Requests of one peer connection handled at once: the window a peer may pipeline ([R-3]).
+constexpr std::size_t peer_concurrent_requests = 32;
 
 // im2k_spool_recipients{state=...}, read from the spool before each scrape.
 awaitable<void> refresh_spool_gauges(spool& s) {
@@ -101,8 +103,11 @@ int run_server(const oms_config& config) {
           [&submit](net::session& s, net::incoming_request r) { return submit(s, std::move(r)); },
           "im2k_submissions_total", "Submit requests, by answer.",
           metrics::request_is<proto::submit_request>));
+  // Pulls and acks of one IMS connection are handled side by side, so their commits group.
+  net::server_settings pull_settings = settings;
+  pull_settings.max_concurrent_requests = peer_concurrent_requests;
   auto pull_listener = net::listener::create(
-      executor, settings, pull_credentials,
+      executor, pull_settings, pull_credentials,
       metrics::count_answers(
           [&pull](net::session& s, net::incoming_request r) { return pull(s, std::move(r)); },
           "im2k_pulls_served_total", "Pull requests, by answer.",

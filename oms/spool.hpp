@@ -141,12 +141,17 @@ class spool {
 
   // Notifications due at `now`: (msg, domain) groups of queued or deferred recipients whose
   // next_attempt has come and whose message has not expired, oldest first, at most `limit`.
+  // Those taken by take_due_jobs and not yet recorded are left out.
   virtual boost::asio::awaitable<boost::system::result<std::vector<notify_job>>> due_jobs(
+      unix_time now, std::size_t limit) = 0;
+  // The same, and takes them: until record_notify of a (msg, domain) it is not due again, so
+  // that a notifier sends each one once at a time. Every job taken must be recorded.
+  virtual boost::asio::awaitable<boost::system::result<std::vector<notify_job>>> take_due_jobs(
       unix_time now, std::size_t limit) = 0;
   // The earliest next_attempt or expiry among non-final recipients, if any.
   virtual boost::asio::awaitable<boost::system::result<std::optional<unix_time>>> next_wakeup() = 0;
   // Applies one attempt's outcomes through next_state(); a deferred recipient counts one more
-  // failed attempt and is due again after the backoff of [L-8].
+  // failed attempt and is due again after the backoff of [L-8]. Ends a take of (msg, domain).
   virtual boost::asio::awaitable<boost::system::error_code> record_notify(
       std::string msg, std::string domain, std::vector<notify_outcome> outcomes, unix_time now) = 0;
 

@@ -67,6 +67,13 @@ ALTER TABLE users ADD COLUMN quota INTEGER;  -- NULL: the server's default; -1: 
 
 constexpr std::string_view pending_states = "('queued','deferred','notified')";
 
+// New messages' notifications kept whole in memory; beyond this they are read when due.
+constexpr std::size_t max_kept_jobs = 20000;
+// A notify outcome or an expiry that could not be written is tried again this much later.
+constexpr unix_time rewrite_delay = 60;
+// Expiries applied per call of expire().
+constexpr std::size_t max_expiries_per_call = 1000;
+
 std::string state_text(rcpt_state s) {
   return std::string(proto::to_string(s));
 }
@@ -186,6 +193,36 @@ result<std::optional<std::int64_t>> find_position(store::sqlite_db& db, const st
   return std::optional<std::int64_t>{q->column_int(0)};
 }
 
+// Whether `msg` still has a recipient that is not final.
+result<bool> has_pending(store::sqlite_db& db, const std::string& msg) {
+  auto q = db.prepare("SELECT EXISTS (SELECT 1 FROM recipients WHERE msg = ?1 AND state IN " +
+                      std::string(pending_states) + ")");
+  if (!q)
+    return result<bool>(boost::system::in_place_error, q.error());
+  q->bind_text(1, msg);
+  auto row = q->step();
+  if (!row)
+    return result<bool>(boost::system::in_place_error, row.error());
+  return *row && q->column_int(0) != 0;
+}
+
+// The earliest next_attempt of the queued or deferred recipients of (msg, domain), if any.
+result<std::optional<unix_time>> next_attempt_of(store::sqlite_db& db, const std::string& msg,
+                                                 const std::string& domain) {
+  auto q = db.prepare(
+      "SELECT MIN(next_attempt) FROM recipients WHERE msg = ?1 AND domain = ?2 "
+      "AND state IN ('queued','deferred')");
+  if (!q)
+    return q.error();
+  q->bind_text(1, msg).bind_text(2, domain);
+  auto row = q->step();
+  if (!row)
+    return row.error();
+  if (!*row || q->column_is_null(0))
+    return std::optional<unix_time>{};
+  return std::optional<unix_time>{q->column_int(0)};
+}
+
 }  // namespace
 
 std::span<const std::string_view> spool_migrations() {
@@ -219,6 +256,45 @@ sqlite_spool::sqlite_spool(const std::filesystem::path& state_dir, retry_policy 
     throw std::runtime_error("cannot prepare " + bodies_.string() + ": " + stale.error().message());
   }
   stale_temp_files_ = *stale;
+  load_index();
+}
+
+void sqlite_spool::load_index() {
+  auto due = reader_.prepare(
+      "SELECT msg, domain, MIN(next_attempt) FROM recipients "
+      "WHERE state IN ('queued','deferred') GROUP BY msg, domain");
+  if (!due) {
+    throw std::runtime_error("cannot read the spool: " + due.error().message());
+  }
+  if (auto ec = due->for_each_row([&](auto& row) {
+        due_.schedule({row.column_text(0), row.column_text(1)}, row.column_int(2));
+      })) {
+    throw std::runtime_error("cannot read the spool: " + ec.message());
+  }
+  auto expiring = reader_.prepare(
+      "SELECT m.msg, m.expires FROM messages m WHERE EXISTS (SELECT 1 FROM recipients r "
+      "WHERE r.msg = m.msg AND r.state IN " +
+      std::string(pending_states) + ")");
+  if (!expiring) {
+    throw std::runtime_error("cannot read the spool: " + expiring.error().message());
+  }
+  if (auto ec = expiring->for_each_row(
+          [&](auto& row) { expiries_.schedule(row.column_text(0), row.column_int(1)); })) {
+    throw std::runtime_error("cannot read the spool: " + ec.message());
+  }
+}
+
+void sqlite_spool::arm(const job_key& key, unix_time at) {
+  if (!taken_.contains(key)) {
+    due_.schedule_earlier(key, at);
+  }
+}
+
+void sqlite_spool::forget_jobs(const std::string& msg) {
+  auto it = jobs_.lower_bound({msg, std::string()});
+  while (it != jobs_.end() && it->first.first == msg) {
+    it = jobs_.erase(it);
+  }
 }
 
 sqlite_spool::~sqlite_spool() {
@@ -235,10 +311,14 @@ result<store::durable_file> sqlite_spool::create_body(const std::string& msg) {
 
 boost::asio::awaitable<error_code> sqlite_spool::add_message(new_message m,
                                                              store::durable_file body) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  std::uint64_t size = 0;
+  std::string digest;
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto summary = body.finish();  // [K-2]: the body is durable before the record
     if (!summary)
       return summary.error();
+    size = summary->size;
+    digest = "sha256:" + summary->sha256_hex();
     auto fail = [&](error_code ec) {
       (void)store::remove_durably(summary->path);
       return ec;
@@ -252,7 +332,7 @@ boost::asio::awaitable<error_code> sqlite_spool::add_message(new_message m,
         .bind_text(2, proto::to_lower(m.owner))
         .bind_text(3, m.from.to_string())
         .bind_int(4, static_cast<std::int64_t>(summary->size))
-        .bind_text(5, "sha256:" + summary->sha256_hex())
+        .bind_text(5, digest)
         .bind_int(6, m.submitted)
         .bind_int(7, m.expires);
     if (auto ec = ins->run())
@@ -283,85 +363,131 @@ boost::asio::awaitable<error_code> sqlite_spool::add_message(new_message m,
     }
     return {};
   });
+  if (ec)
+    co_return ec;
+  // Every recipient is queued and due now; the notifier gets the jobs without a read.
+  for (const auto& [domain, token] : m.tokens) {
+    const job_key key{m.msg, domain};
+    if (jobs_.size() < max_kept_jobs) {
+      notify_job job{m.msg, domain, m.from, size, digest, token, m.expires, {}};
+      for (const auto& r : m.rcpt) {
+        if (r.domain == domain) {
+          job.rcpt.push_back(r);
+        }
+      }
+      jobs_.insert_or_assign(key, std::move(job));
+    }
+    arm(key, m.submitted);
+  }
+  expiries_.schedule(m.msg, m.expires);
+  co_return error_code{};
+}
+
+result<std::optional<notify_job>> sqlite_spool::read_job(const job_key& key, unix_time now) {
+  const auto& [msg, domain] = key;
+  auto head = reader_.prepare(
+      "SELECT m.sender, m.size, m.digest, m.expires, d.token FROM messages m "
+      "JOIN domains d ON d.msg = m.msg WHERE m.msg = ?1 AND d.domain = ?2 AND m.expires > ?3");
+  if (!head)
+    return head.error();
+  head->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
+  auto found = head->step();
+  if (!found)
+    return found.error();
+  if (!*found)
+    return std::optional<notify_job>{};  // gone, or expired: expire() takes it from here
+  notify_job job;
+  job.msg = msg;
+  job.domain = domain;
+  job.from = address_of(head->column_text(0));
+  job.size = static_cast<std::uint64_t>(head->column_int(1));
+  job.digest = head->column_text(2);
+  job.expires = head->column_int(3);
+  job.token = head->column_text(4);
+  auto rcpts = reader_.prepare(
+      "SELECT rcpt FROM recipients WHERE msg = ?1 AND domain = ?2 "
+      "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY position");
+  if (!rcpts)
+    return rcpts.error();
+  rcpts->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
+  if (auto ec = rcpts->for_each_row(
+          [&](auto&) { job.rcpt.push_back(address_of(rcpts->column_text(0))); })) {
+    return ec;
+  }
+  if (job.rcpt.empty())
+    return std::optional<notify_job>{};
+  return std::optional<notify_job>{std::move(job)};
 }
 
 boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::due_jobs(unix_time now,
                                                                                std::size_t limit) {
   std::vector<notify_job> jobs;
-  auto groups = reader_.prepare(
-      "SELECT r.msg, r.domain FROM recipients r JOIN messages m ON m.msg = r.msg "
-      "WHERE r.state IN ('queued','deferred') AND r.next_attempt <= ?1 AND m.expires > ?1 "
-      "GROUP BY r.msg, r.domain ORDER BY MIN(r.next_attempt), r.msg, r.domain LIMIT ?2");
-  if (!groups)
-    co_return groups.error();
-  groups->bind_int(1, now).bind_int(2, static_cast<std::int64_t>(limit));
-  std::vector<std::pair<std::string, std::string>> keys;
-  if (auto ec = groups->for_each_row(
-          [&](auto&) { keys.emplace_back(groups->column_text(0), groups->column_text(1)); })) {
-    co_return ec;
-  }
-  // Prepared once and reset per key: a round can cover up to `limit` keys.
-  auto head = reader_.prepare(
-      "SELECT m.sender, m.size, m.digest, m.expires, d.token FROM messages m "
-      "JOIN domains d ON d.msg = m.msg WHERE m.msg = ?1 AND d.domain = ?2");
-  if (!head)
-    co_return head.error();
-  auto rcpts = reader_.prepare(
-      "SELECT rcpt FROM recipients WHERE msg = ?1 AND domain = ?2 "
-      "AND state IN ('queued','deferred') AND next_attempt <= ?3 ORDER BY position");
-  if (!rcpts)
-    co_return rcpts.error();
-  for (auto& [msg, domain] : keys) {
-    head->reset();
-    head->bind_text(1, msg).bind_text(2, domain);
-    auto found = head->step();
-    if (!found)
-      co_return found.error();
-    if (!*found)
+  for (const auto& key : due_.peek_due(now, limit)) {
+    if (auto kept = jobs_.find(key); kept != jobs_.end()) {
+      if (kept->second.expires > now) {  // [L-9]: nothing is notified after expires
+        jobs.push_back(kept->second);
+      }
       continue;
-    notify_job job;
-    job.msg = msg;
-    job.domain = domain;
-    job.from = address_of(head->column_text(0));
-    job.size = static_cast<std::uint64_t>(head->column_int(1));
-    job.digest = head->column_text(2);
-    job.expires = head->column_int(3);
-    job.token = head->column_text(4);
-    rcpts->reset();
-    rcpts->bind_text(1, msg).bind_text(2, domain).bind_int(3, now);
-    if (auto ec = rcpts->for_each_row(
-            [&](auto&) { job.rcpt.push_back(address_of(rcpts->column_text(0))); })) {
-      co_return ec;
     }
-    if (!job.rcpt.empty()) {
-      jobs.push_back(std::move(job));
+    auto job = read_job(key, now);
+    if (!job) {
+      co_return job.error();
+    }
+    if (*job && (*job)->expires > now) {
+      jobs.push_back(std::move(**job));
     }
   }
   co_return jobs;
 }
 
+boost::asio::awaitable<result<std::vector<notify_job>>> sqlite_spool::take_due_jobs(
+    unix_time now, std::size_t limit) {
+  std::vector<notify_job> jobs;
+  for (auto& key : due_.take_due(now, limit)) {
+    if (auto kept = jobs_.find(key); kept != jobs_.end()) {
+      if (kept->second.expires <= now) {
+        continue;  // [L-9]: expire() ends it; the expiry index still holds the message
+      }
+      jobs.push_back(std::move(kept->second));
+      jobs_.erase(kept);
+      taken_.insert(std::move(key));
+      continue;
+    }
+    auto job = read_job(key, now);
+    if (!job) {
+      due_.schedule(key, now + rewrite_delay);
+      co_return job.error();
+    }
+    if (!*job) {
+      // Nothing due after all (recalled, acked or expired since): time may still bring some.
+      auto next = next_attempt_of(reader_, key.first, key.second);
+      if (next && *next) {
+        due_.schedule(key, std::max(**next, now + 1));
+      }
+      continue;
+    }
+    if ((*job)->expires <= now) {
+      continue;  // [L-9]: expire() ends it
+    }
+    jobs.push_back(std::move(**job));
+    taken_.insert(std::move(key));
+  }
+  co_return jobs;
+}
+
 boost::asio::awaitable<result<std::optional<unix_time>>> sqlite_spool::next_wakeup() {
-  auto q = reader_.prepare(
-      "SELECT MIN(t) FROM ("
-      " SELECT MIN(next_attempt) AS t FROM recipients WHERE state IN ('queued','deferred')"
-      " UNION ALL"
-      " SELECT MIN(m.expires) AS t FROM messages m WHERE EXISTS (SELECT 1 FROM recipients r"
-      "  WHERE r.msg = m.msg AND r.state IN " +
-      std::string(pending_states) + "))");
-  if (!q)
-    co_return q.error();
-  auto row = q->step();
-  if (!row)
-    co_return row.error();
-  if (!*row || q->column_is_null(0))
-    co_return std::optional<unix_time>{};
-  co_return std::optional<unix_time>{q->column_int(0)};
+  std::optional<unix_time> next = due_.next();
+  if (auto e = expiries_.next(); e && (!next || *e < *next)) {
+    next = e;
+  }
+  co_return next;
 }
 
 boost::asio::awaitable<error_code> sqlite_spool::record_notify(std::string msg, std::string domain,
                                                                std::vector<notify_outcome> outcomes,
                                                                unix_time now) {
-  co_return co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+  std::optional<unix_time> next;
+  auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     auto due = [&](int attempts) {
       return now + jittered_delay(retry_, attempts, draw_jitter(random_)).count();
     };
@@ -379,8 +505,22 @@ boost::asio::awaitable<error_code> sqlite_spool::record_notify(std::string msg, 
       if (!changed)
         return changed.error();
     }
+    auto after = next_attempt_of(db, msg, domain);
+    if (!after)
+      return after.error();
+    next = *after;
     return {};
   });
+  const job_key key{msg, domain};
+  taken_.erase(key);
+  if (ec) {
+    due_.schedule(key, now + rewrite_delay);  // the tables still say it is due
+  } else if (next) {
+    due_.schedule(key, *next);
+  } else {
+    due_.remove(key);
+  }
+  co_return ec;
 }
 
 boost::asio::awaitable<result<std::optional<pull_target>>> sqlite_spool::find_pull(
@@ -429,6 +569,7 @@ boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std:
                                                            std::vector<ack_refusal> refused,
                                                            unix_time now) {
   std::size_t pulled = 0;  // recipients this ack moved to pulled: observed once committed
+  bool pending = true;     // msg still has a recipient that is not final
   unix_time submitted = now;
   auto outcome = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     pulled = 0;
@@ -458,8 +599,18 @@ boost::asio::awaitable<error_code> sqlite_spool::apply_ack(std::string msg, std:
               apply(r.rcpt, row_change{rcpt_event::ack_refused, r.code, bounded(r.message), false}))
         return ec;
     }
+    auto left = has_pending(db, msg);
+    if (!left)
+      return left.error();
+    pending = *left;
     return {};
   });
+  if (!outcome) {
+    jobs_.erase({msg, domain});  // an ack can overtake the notify response
+    if (!pending) {
+      expiries_.remove(msg);
+    }
+  }
   if (!outcome && pulled > 0) {
     auto& delay = metrics::global().histogram(
         "im2k_submit_to_pulled_seconds", "Seconds from submission to the ack that stored a copy.",
@@ -497,6 +648,7 @@ boost::asio::awaitable<result<std::optional<std::vector<recipient_record>>>> sql
 boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>> sqlite_spool::recall(
     std::string msg, std::string owner, unix_time now) {
   bool known = false;
+  bool pending = true;
   std::vector<proto::address> recalled;
   auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     known = false;
@@ -534,10 +686,20 @@ boost::asio::awaitable<result<std::optional<std::vector<proto::address>>>> sqlit
         recalled.push_back(address_of(rcpt));
       }
     }
+    auto left = has_pending(db, msg);
+    if (!left)
+      return left.error();
+    pending = *left;
     return {};
   });
   if (ec)
     co_return ec;
+  if (known) {
+    forget_jobs(msg);  // its due keys stay: when taken, nothing of them is due any more
+    if (!pending) {
+      expiries_.remove(msg);
+    }
+  }
   if (!known)
     co_return std::optional<std::vector<proto::address>>{};
   co_return std::optional<std::vector<proto::address>>{std::move(recalled)};
@@ -617,33 +779,44 @@ boost::asio::awaitable<result<std::uint64_t>> sqlite_spool::spooled_bytes(std::s
 // ---- end of a user's own messages ----
 
 boost::asio::awaitable<result<std::size_t>> sqlite_spool::expire(unix_time now) {
+  std::vector<std::string> due = expiries_.take_due(now, max_expiries_per_call);
+  if (due.empty())
+    co_return std::size_t{0};
   std::size_t count = 0;
   auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
     count = 0;
-    auto q = db.prepare(
-        "SELECT r.msg, r.position FROM recipients r JOIN messages m ON m.msg = r.msg "
-        "WHERE m.expires <= ?1 AND r.state IN " +
-        std::string(pending_states));
+    auto q = db.prepare("SELECT position FROM recipients WHERE msg = ?1 AND state IN " +
+                        std::string(pending_states));
     if (!q)
       return q.error();
-    q->bind_int(1, now);
-    std::vector<std::pair<std::string, std::int64_t>> rows;
-    if (auto ec = q->for_each_row(
-            [&](auto&) { rows.emplace_back(q->column_text(0), q->column_int(1)); })) {
-      return ec;
-    }
     auto no_retry = [](int) { return unix_time{0}; };
-    for (const auto& [msg, position] : rows) {
-      auto changed = change_recipient(
-          db, msg, position,
-          row_change{rcpt_event::expire, proto::errc::expired, "not pulled before expiry", false},
-          now, no_retry);
-      if (!changed)
-        return changed.error();
-      count += *changed ? 1 : 0;
+    for (const auto& msg : due) {
+      q->reset();
+      q->bind_text(1, msg);
+      std::vector<std::int64_t> positions;
+      if (auto ec = q->for_each_row([&](auto&) { positions.push_back(q->column_int(0)); })) {
+        return ec;
+      }
+      for (const auto position : positions) {
+        auto changed = change_recipient(
+            db, msg, position,
+            row_change{rcpt_event::expire, proto::errc::expired, "not pulled before expiry", false},
+            now, no_retry);
+        if (!changed)
+          return changed.error();
+        count += *changed ? 1 : 0;
+      }
     }
     return {};
   });
+  for (const auto& msg : due) {
+    if (ec) {
+      expiries_.schedule(msg, now + rewrite_delay);
+    } else {
+      forget_jobs(msg);
+      due_.remove_from({msg, std::string()}, [&](const job_key& k) { return k.first == msg; });
+    }
+  }
   if (ec)
     co_return ec;
   co_return count;
@@ -869,7 +1042,9 @@ boost::asio::awaitable<result<std::optional<std::size_t>>> sqlite_spool::retry_n
                                                                                    unix_time now) {
   bool known = false;
   std::size_t count = 0;
+  std::vector<std::string> domains;
   auto ec = co_await queue_->submit([&](store::sqlite_db& db) -> error_code {
+    domains.clear();
     auto head = db.prepare("SELECT 1 FROM messages WHERE msg = ?1");
     if (!head)
       return head.error();
@@ -888,10 +1063,18 @@ boost::asio::awaitable<result<std::optional<std::size_t>>> sqlite_spool::retry_n
     if (auto err = q->bind_text(1, msg).bind_int(2, now).run())
       return err;
     count = static_cast<std::size_t>(db.changes());
-    return {};
+    auto d = db.prepare(
+        "SELECT DISTINCT domain FROM recipients WHERE msg = ?1 AND state IN ('queued','deferred')");
+    if (!d)
+      return d.error();
+    d->bind_text(1, msg);
+    return d->for_each_row([&](auto&) { domains.push_back(d->column_text(0)); });
   });
   if (ec)
     co_return ec;
+  for (const auto& domain : domains) {
+    arm({msg, domain}, now);
+  }
   if (!known)
     co_return std::optional<std::size_t>{};
   co_return std::optional<std::size_t>{count};

@@ -23,6 +23,7 @@
 
 #include "common/dns/cache.hpp"
 #include "common/dns/name.hpp"
+#include "common/dns/query_name.hpp"
 #include "common/dns/wire.hpp"
 
 namespace im2k::dns {
@@ -95,25 +96,6 @@ ares_addr_port_node parse_server(const std::string& text) {
   node.udp_port = port;
   node.tcp_port = port;
   return node;
-}
-
-// Names we send: non-empty labels of at most 63 octets, at most 253 octets in all.
-bool is_queryable(const std::string& name) {
-  if (name.empty() || name.size() > 253) {
-    return false;
-  }
-  std::size_t label = 0;
-  for (const char c : name) {
-    if (c == '.') {
-      if (label == 0) {
-        return false;
-      }
-      label = 0;
-    } else if (++label > 63) {
-      return false;
-    }
-  }
-  return label != 0;
 }
 
 std::string failure_detail(int code, int tries) {
@@ -226,17 +208,19 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
   }
 
   boost::asio::awaitable<answer_set> query(std::string name, std::uint16_t type) {
-    name = normalize(name);
-    if (!is_queryable(name)) {
+    auto question = make_query_name(normalize(name));
+    if (!question) {
       co_return answer_set{status::nxdomain, "not a valid DNS name", {}};
     }
-    if (auto hit = cache_.find(type, name, answer_cache::clock::now())) {
+    if (auto hit = cache_.find(type, question->canonical, answer_cache::clock::now())) {
       ++cache_hits_;
       co_return std::move(*hit);
     }
     co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                                    void(answer_set)>(
-        [this, &name, type](auto handler) { start(name, type, handler_type(std::move(handler))); },
+        [this, &question, type](auto handler) {
+          start(*question, type, handler_type(std::move(handler)));
+        },
         boost::asio::use_awaitable);
   }
 
@@ -273,8 +257,8 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
     std::uint32_t ttl = 0xffffffffu;  // smallest TTL of the CNAMEs followed in earlier answers
   };
 
-  void start(const std::string& name, std::uint16_t type, handler_type handler) {
-    std::string key = std::to_string(type) + '/' + name;
+  void start(const query_name& name, std::uint16_t type, handler_type handler) {
+    std::string key = std::to_string(type) + '/' + name.canonical;
     auto& waiters = pending_[key];
     waiters.push_back(std::move(handler));
     if (waiters.size() > 1) {
@@ -285,8 +269,8 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
       return;
     }
     ++queries_sent_;
-    ares_query(channel_, name.c_str(), 1 /* IN */, type, &impl::on_answer,
-               new query_context{this, std::move(key), type, name});
+    ares_query(channel_, name.cares.c_str(), 1 /* IN */, type, &impl::on_answer,
+               new query_context{this, std::move(key), type, name.canonical});
     update_timer();
   }
 
@@ -315,13 +299,14 @@ class cares_resolver::impl : public std::enable_shared_from_this<impl> {
                !parsed.negative_ttl) {
       // A CNAME chain without its end and without a SOA: the server did not follow it (unbound
       // does this for local-data CNAMEs). Ask for the end ourselves, a bounded number of times.
-      if (q.depth >= max_cname_restarts || !is_queryable(parsed.canonical_name)) {
+      const auto target = make_query_name(parsed.canonical_name);
+      if (q.depth >= max_cname_restarts || !target) {
         finish(q.key, q.type, {status::temporary, "CNAME chain not resolved", {}}, 0);
         return;
       }
       ++queries_sent_;
-      ares_query(channel_, parsed.canonical_name.c_str(), 1 /* IN */, q.type, &impl::on_answer,
-                 new query_context{this, q.key, q.type, parsed.canonical_name, q.depth + 1,
+      ares_query(channel_, target->cares.c_str(), 1 /* IN */, q.type, &impl::on_answer,
+                 new query_context{this, q.key, q.type, target->canonical, q.depth + 1,
                                    std::min(q.ttl, parsed.cname_ttl)});
       return;
     } else if (parsed.rcode == wire::rcode_noerror || parsed.rcode == wire::rcode_nxdomain) {

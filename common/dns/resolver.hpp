@@ -42,7 +42,10 @@ class resolver {
  public:
   virtual ~resolver() = default;
 
-  // Names are absolute, without the trailing dot; comparisons are case-insensitive.
+  // Names are absolute, without the trailing dot; comparisons are case-insensitive. The text is
+  // read as in RFC 1035 section 5.1 ("\DDD" and "\X" escape, any other octet is itself, so a
+  // name built from SPF macros may hold spaces); names in answers come back in the form
+  // wire::read_name writes. A name that cannot be asked (see make_query_name) is NXDOMAIN.
   virtual boost::asio::awaitable<lookup<boost::asio::ip::address_v4>> a(std::string name) = 0;
   virtual boost::asio::awaitable<lookup<boost::asio::ip::address_v6>> aaaa(std::string name) = 0;
   virtual boost::asio::awaitable<lookup<mx_record>> mx(std::string name) = 0;

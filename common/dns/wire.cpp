@@ -42,18 +42,6 @@ bool read_u32(std::span<const std::uint8_t> m, std::size_t& pos, std::uint32_t& 
   return true;
 }
 
-void append_label_octet(std::string& out, std::uint8_t c) {
-  if (c >= 'A' && c <= 'Z') {
-    out += static_cast<char>(c - 'A' + 'a');
-  } else if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
-    out += static_cast<char>(c);
-  } else {
-    char escaped[5];
-    std::snprintf(escaped, sizeof escaped, "\\%03u", static_cast<unsigned>(c));
-    out += escaped;
-  }
-}
-
 // RFC 2181 8: a TTL with the top bit set is treated as zero.
 std::uint32_t sane_ttl(std::uint32_t ttl) {
   return ttl > 0x7fffffffu ? 0 : ttl;
@@ -139,6 +127,18 @@ answer malformed(std::string why) {
 }
 
 }  // namespace
+
+void append_label_octet(std::string& out, std::uint8_t c) {
+  if (c >= 'A' && c <= 'Z') {
+    out += static_cast<char>(c - 'A' + 'a');
+  } else if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
+    out += static_cast<char>(c);
+  } else {
+    char escaped[5];
+    std::snprintf(escaped, sizeof escaped, "\\%03u", static_cast<unsigned>(c));
+    out += escaped;
+  }
+}
 
 bool read_name(std::span<const std::uint8_t> m, std::size_t& pos, std::string& name) {
   name.clear();

@@ -55,6 +55,10 @@ struct answer {
 answer parse_answer(std::span<const std::uint8_t> message, std::string_view qname,
                     std::uint16_t qtype);
 
+// Appends one octet of a label in read_name's text form: letters lower-cased, "\DDD" for any
+// octet outside printable ASCII and for '.' and '\'.
+void append_label_octet(std::string& out, std::uint8_t octet);
+
 // Reads the (possibly compressed) name at `pos`, advancing `pos` past its in-place part.
 // Returns false if the name is malformed or leaves the message. The text form is lower case,
 // without the trailing dot; octets other than printable ASCII, '.' and '\' appear as "\DDD".

@@ -19,11 +19,12 @@ struct answer_count {
 boost::asio::awaitable<void> serve_counted(std::shared_ptr<const answer_count> spec,
                                            net::session& s, net::incoming_request request) {
   const bool counted = spec->which(request);
+  const std::uint64_t id = request.id;
   co_await spec->inner(s, std::move(request));
   if (!counted) {
     co_return;
   }
-  const auto error = s.answered() ? s.answer_error() : proto::errc::internal;
+  const auto error = s.answered(id) ? s.answer_error(id) : proto::errc::internal;
   std::string result = error ? "error" : "ok";
   std::string code = error ? std::string(proto::to_string(*error)) : "none";
   count(spec->name, spec->help, {{"result", std::move(result)}, {"code", std::move(code)}});

@@ -8,8 +8,9 @@
 //
 // Every operation has a deadline. After any failure the connection is unusable (usable() is
 // false and every later call fails at once); unanswered requests then count as failed
-// (`internal`, temporary, [R-7]). One coroutine at a time may use a connection: send and
-// receive must not run concurrently (pipelining is send, send, ..., receive, receive, ...).
+// (`internal`, temporary, [R-7]). At most one send and one receive may run at a time: one
+// coroutine may send while another receives (net::pipeline does so), but two sends or two
+// receives must not overlap.
 #pragma once
 
 #include <cstdint>
@@ -70,9 +71,13 @@ class client_connection {
 
   // The server's hello response. Its host is informational only ([H-8]).
   const proto::hello_response& server_hello() const { return hello_; }
+  // The host the connection was opened to: its certificate names it ([C-10]).
+  const std::string& peer_host() const { return settings_.peer_host; }
   boost::asio::ip::tcp::endpoint remote_endpoint() const { return remote_; }
   boost::asio::ip::tcp::endpoint local_endpoint() const { return local_; }
   bool usable() const { return !broken_; }
+  // The executor the connection was opened with: its users must run there.
+  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
   // Requests sent whose responses have not been received yet.
   std::size_t outstanding() const { return pending_.size(); }
 
@@ -90,8 +95,11 @@ class client_connection {
   boost::asio::awaitable<client_result<proto::response>> request(nlohmann::json request);
   // The body announced by the last received response (`length` must be its body_len).
   boost::asio::awaitable<client_result<void>> read_body(std::uint64_t length, body_sink sink);
-  // close_notify (bounded) and close. The connection is unusable afterwards.
+  // close_notify (bounded) and close. The connection is unusable afterwards. Not while a send or
+  // receive runs: use abort() then.
   boost::asio::awaitable<void> close();
+  // Closes the socket at once, without close_notify; operations in progress fail.
+  void abort();
 
  private:
   client_connection(tls::tls_stream stream, client_settings settings);

@@ -95,6 +95,8 @@ void listener::admit(boost::asio::ip::tcp::socket socket) {
   if (ec) {
     return;  // already gone
   }
+  // As in client_connection: no Nagle delay behind a response's last small write.
+  socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   std::size_t& from_address = per_address_[remote.address()];
   if (sessions_.size() >= settings_.max_connections ||
       from_address >= settings_.max_connections_per_address) {

@@ -31,6 +31,9 @@ struct server_settings {
   duration lifetime = std::chrono::hours(1);
   // A body of N octets gets frame_timeout + N / min_body_rate seconds, read or written.
   std::uint64_t min_body_rate = default_min_body_rate;
+  // Requests of one connection handled at once ([R-3]); answers still go in request order. 1
+  // handles each request to its end before reading the next (user listeners: auth first).
+  std::size_t max_concurrent_requests = 1;
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 16;
   // How long a session waits for the client's close_notify after sending its own.

@@ -9,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
@@ -44,7 +46,10 @@ session::session(tls::tls_stream stream, const server_settings& settings, tls::l
       check_(std::move(check)),
       ended_(std::move(ended)),
       wait_timer_(stream_.get_executor()),
-      lifetime_end_(std::chrono::steady_clock::now() + settings.lifetime) {
+      lifetime_end_(std::chrono::steady_clock::now() + settings.lifetime),
+      answer_ready_(stream_.get_executor()),
+      handler_ended_(stream_.get_executor()),
+      writer_done_(stream_.get_executor()) {
   peer_.kind = kind;
   boost::system::error_code ignored;
   peer_.remote = stream_.lowest_layer().remote_endpoint(ignored);
@@ -183,44 +188,138 @@ awaitable<void> session::refuse_hello(std::optional<std::uint64_t> re, proto::er
 }
 
 awaitable<void> session::request_loop() {
+  boost::asio::co_spawn(stream_.get_executor(), write_loop(), boost::asio::detached);
+  const std::size_t max_handlers = std::max<std::size_t>(settings_.max_concurrent_requests, 1);
   while (!stopping_ && !closing_ && !broken_) {
+    while (handlers_ >= max_handlers && !broken_) {  // stop reading, drop nothing
+      handler_ended_.reset();
+      co_await handler_ended_.wait();
+    }
+    if (stopping_ || closing_ || broken_) {
+      break;
+    }
     auto frame = co_await read_frame(settings_.idle_timeout);
     if (!frame) {
       co_await handle_read_failure(frame.error());
-      co_return;
+      break;
     }
     co_await serve(std::move(*frame));
   }
+  // Every request read is answered (or its connection is gone) before the session ends.
+  while (handlers_ > 0) {
+    handler_ended_.reset();
+    co_await handler_ended_.wait();
+  }
+  reading_done_ = true;
+  answer_ready_.set();
+  co_await writer_done_.wait();
+}
+
+void session::answer_now(std::optional<std::uint64_t> id, const nlohmann::json& response) {
+  auto a = std::make_shared<slot>(stream_.get_executor());
+  a->id = id;
+  a->answered = true;
+  a->response = response;
+  answers_.push_back(std::move(a));
+  answer_ready_.set();
 }
 
 awaitable<void> session::serve(proto::frame frame) {
   pending_body_ = frame.body_len;
-  answered_ = false;
   const auto id = proto::peek_request_id(frame.object);
   auto parsed = proto::parse_request(frame.object);
   if (!parsed) {  // [V-*]: refuse the request, keep the connection
-    co_await send(proto::to_json(proto::make_error_response(id, parsed.error())));
+    answer_now(id, proto::to_json(proto::make_error_response(id, parsed.error())));
   } else if (std::holds_alternative<proto::hello_request>(*parsed)) {  // [H-10]
-    co_await send(proto::to_json(
-        proto::make_error_response(id, proto::errc::bad_request, "hello was already sent")));
+    answer_now(id, proto::to_json(proto::make_error_response(id, proto::errc::bad_request,
+                                                             "hello was already sent")));
   } else {
     const std::uint64_t request_id = proto::request_id(*parsed);
+    // A client may reuse an id once answered; until then the second request waits its turn.
+    while (handling_.contains(request_id) && !broken_) {
+      handler_ended_.reset();
+      co_await handler_ended_.wait();
+    }
+    auto a = std::make_shared<slot>(stream_.get_executor());
+    a->id = request_id;
+    answers_.push_back(a);
+    handling_[request_id] = a;
+    ++handlers_;
+    const bool has_body = frame.body_len.has_value();
     incoming_request request{request_id, std::move(*parsed), std::move(frame.object),
                              frame.body_len};
-    try {
-      co_await handler_(*this, std::move(request));
-    } catch (const std::exception& e) {
-      log::error("request.failed").kv("peer", to_string(peer_.remote)).kv("error", e.what());
-      closing_ = true;
-    }
-    if (!answered_ && !broken_) {
-      co_await send(proto::to_json(
-          proto::make_error_response(id, proto::errc::internal, "the request was not answered")));
+    boost::asio::co_spawn(stream_.get_executor(), run_handler(a, std::move(request)),
+                          boost::asio::detached);
+    if (settings_.max_concurrent_requests <= 1) {
+      // One at a time: the handler's end (its answer written) before the next frame.
+      while (handling_.contains(request_id)) {
+        handler_ended_.reset();
+        co_await handler_ended_.wait();
+      }
+    } else if (has_body) {
+      // The stream is the body until it is read: wait for the handler to read it or to end.
+      while (pending_body_ && handling_.contains(request_id) && !broken_) {
+        handler_ended_.reset();
+        co_await handler_ended_.wait();  // read_body sets it too
+      }
     }
   }
   if (pending_body_ && !broken_) {
     co_await discard_body();
   }
+}
+
+awaitable<void> session::run_handler(std::shared_ptr<slot> answer, incoming_request request) {
+  auto self = shared_from_this();
+  const std::uint64_t id = request.id;
+  try {
+    co_await handler_(*this, std::move(request));
+  } catch (const std::exception& e) {
+    log::error("request.failed").kv("peer", to_string(peer_.remote)).kv("error", e.what());
+    closing_ = true;
+  }
+  if (!answer->answered) {
+    // An unanswered request gets `internal`; with the connection gone this only frees the slot.
+    answer->answered = true;
+    answer->error = proto::errc::internal;
+    answer->response = proto::to_json(
+        proto::make_error_response(id, proto::errc::internal, "the request was not answered"));
+    answer_ready_.set();
+  }
+  handling_.erase(id);
+  --handlers_;
+  handler_ended_.set();
+}
+
+awaitable<void> session::write_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    if (answers_.empty() || !answers_.front()->answered) {
+      if (reading_done_ && answers_.empty()) {
+        break;
+      }
+      answer_ready_.reset();
+      co_await answer_ready_.wait();
+      continue;
+    }
+    auto a = answers_.front();
+    answers_.pop_front();
+    if (broken_) {
+      a->write_error = boost::asio::error::not_connected;
+    } else if (auto ec = co_await send(a->response)) {
+      a->write_error = ec;
+    } else if (a->body) {
+      auto written = co_await proto::with_deadline(
+          proto::write_body(stream_, a->body_length, std::move(a->body)),
+          body_deadline(settings_.write_timeout, a->body_length, settings_.min_body_rate));
+      if (!written) {
+        broken_ = true;  // the frame announced a body that did not follow
+        a->write_error = written.error().code;
+      }
+    }
+    a->written.set();
+  }
+  writer_done_.set();
 }
 
 awaitable<proto::result<proto::frame>> session::read_frame(duration first_octet_timeout) {
@@ -296,7 +395,7 @@ awaitable<void> session::handle_read_failure(const proto::codec_failure& failure
         .kv("peer", to_string(peer_.remote))
         .kv("code", proto::to_string(proto::wire_code(failure.code)))
         .kv("message", failure.describe());
-    co_await send(proto::to_json(proto::make_error_response(std::nullopt, failure)));
+    answer_now(std::nullopt, proto::to_json(proto::make_error_response(std::nullopt, failure)));
     co_return;
   }
   // A deadline, a drain, or the client's close: no response ([T-9]), but a clean close_notify
@@ -330,6 +429,7 @@ awaitable<proto::result<void>> session::read_body(body_sink sink) {
   if (!done) {
     broken_ = true;
   }
+  handler_ended_.set();  // the reader waits for the body to be read
   co_return done;
 }
 
@@ -346,12 +446,35 @@ awaitable<boost::system::error_code> session::send(const nlohmann::json& object)
   co_return boost::system::error_code();
 }
 
-awaitable<boost::system::error_code> session::send_response(const nlohmann::json& object) {
-  if (answered_) {
+bool session::answered(std::uint64_t id) const {
+  auto it = handling_.find(id);
+  return it != handling_.end() && it->second->answered;
+}
+
+std::optional<proto::errc> session::answer_error(std::uint64_t id) const {
+  auto it = handling_.find(id);
+  return it == handling_.end() ? std::nullopt : it->second->error;
+}
+
+awaitable<boost::system::error_code> session::answer(std::uint64_t id, nlohmann::json response,
+                                                     std::optional<proto::errc> error,
+                                                     std::uint64_t body_length, body_source body) {
+  auto it = handling_.find(id);
+  if (it == handling_.end()) {
+    throw std::logic_error("an answer to a request that is not being handled");
+  }
+  auto a = it->second;
+  if (a->answered) {
     throw std::logic_error("a request was answered twice");
   }
-  answered_ = true;
-  co_return co_await send(object);
+  a->answered = true;
+  a->error = error;
+  a->response = std::move(response);
+  a->body_length = body_length;
+  a->body = std::move(body);
+  answer_ready_.set();
+  co_await a->written.wait();  // the handler keeps what the body source reads alive until then
+  co_return a->write_error;
 }
 
 awaitable<boost::system::error_code> session::send_ok(std::uint64_t id, nlohmann::json fields) {
@@ -361,16 +484,14 @@ awaitable<boost::system::error_code> session::send_ok(std::uint64_t id, nlohmann
   }
   object["op"] = "ok";
   object["re"] = id;
-  answer_error_.reset();
-  co_return co_await send_response(object);
+  co_return co_await answer(id, std::move(object), std::nullopt, 0, {});
 }
 
 awaitable<boost::system::error_code> session::send_error(std::uint64_t id, proto::errc code,
                                                          bool temporary, std::string message) {
   auto response = proto::make_error_response(id, code, std::move(message));
   response.temporary = temporary;
-  answer_error_ = code;
-  co_return co_await send_response(proto::to_json(response));
+  co_return co_await answer(id, proto::to_json(response), code, 0, {});
 }
 
 awaitable<boost::system::error_code> session::send_error(std::uint64_t id, proto::errc code,
@@ -386,17 +507,11 @@ awaitable<boost::system::error_code> session::send_ok_with_body(std::uint64_t id
     fields = nlohmann::json::object();
   }
   fields["body_len"] = length;
-  if (auto error = co_await send_ok(id, std::move(fields))) {
-    co_return error;
-  }
-  auto written = co_await proto::with_deadline(
-      proto::write_body(stream_, length, std::move(source)),
-      body_deadline(settings_.write_timeout, length, settings_.min_body_rate));
-  if (!written) {
-    broken_ = true;  // the frame announced a body that did not follow
-    co_return written.error().code;
-  }
-  co_return boost::system::error_code();
+  nlohmann::json object = {{"op", "ok"}, {"re", id}};
+  object.update(fields);
+  object["op"] = "ok";
+  object["re"] = id;
+  co_return co_await answer(id, std::move(object), std::nullopt, length, std::move(source));
 }
 
 awaitable<void> session::shutdown() {

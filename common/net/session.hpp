@@ -1,11 +1,16 @@
 // One accepted connection of a listener: TLS handshake, the hello exchange ([H-*]) and then the
 // request loop, all on the connection's own strand. Requests are handed to the daemon's handler
-// one at a time in arrival order, so pipelined requests are answered in order ([R-3]).
+// in arrival order, up to max_concurrent_requests at once (each in its own coroutine, so that
+// the commits of pipelined requests share an fsync), and their answers are written in that
+// same order by one writer coroutine ([R-3]). A request with a body is read to its end (by the
+// handler, or discarded) before the next frame is read ([R-6]).
 #pragma once
 
 #include <any>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/net/body.hpp"
+#include "common/net/event.hpp"
 #include "common/net/server_settings.hpp"
 #include "common/tls/stream.hpp"
 #include "proto/codec_error.hpp"
@@ -39,7 +45,9 @@ struct incoming_request {
 };
 
 // Answers one request through the session: exactly one send_ok, send_ok_with_body or send_error
-// (a handler that sends nothing gets an `internal` answer for it). Requests never overlap.
+// with the request's id (a handler that sends nothing gets an `internal` answer for it). With
+// max_concurrent_requests above 1, handlers of one connection overlap: they must not depend on
+// each other's order (answers keep it). A request whose id is still being handled waits.
 using request_handler = std::function<boost::asio::awaitable<void>(session&, incoming_request)>;
 
 // Runs before the hello `ok` (for example the IMS's address check, [N-3]); a value refuses the
@@ -72,8 +80,9 @@ class session : public std::enable_shared_from_this<session> {
   // and destroyed with the session.
   std::any& state() { return state_; }
 
-  // Reads the body of the current request into `sink`, within the body deadline. A failure
-  // leaves the connection unusable: the session closes it after the handler returns.
+  // Reads the body of the request being read (the handler's own: the session reads no further
+  // frame until it is read or its handler returns) into `sink`, within the body deadline. A
+  // failure leaves the connection unusable: the session closes it after the handler returns.
   boost::asio::awaitable<proto::result<void>> read_body(body_sink sink);
 
   boost::asio::awaitable<boost::system::error_code> send_ok(std::uint64_t id,
@@ -88,25 +97,46 @@ class session : public std::enable_shared_from_this<session> {
                                                                       nlohmann::json fields,
                                                                       std::uint64_t length,
                                                                       body_source source);
-  // Close the connection once the current request is answered.
+  // Read no further request; close once the requests read so far are answered.
   void close() { closing_ = true; }
-  // How the current request was answered (metrics): answered() and, after send_error, the code.
-  bool answered() const { return answered_; }
-  std::optional<proto::errc> answer_error() const { return answer_error_; }
+  // How request `id`, while its handler runs, was answered (metrics): answered(id) and, after
+  // send_error, the code.
+  bool answered(std::uint64_t id) const;
+  std::optional<proto::errc> answer_error(std::uint64_t id) const;
 
  private:
-  enum class wait_outcome { data, timed_out, stopped, failed };
+  // One request from dispatch until its answer is written.
+  struct slot {
+    explicit slot(boost::asio::any_io_executor executor) : written(std::move(executor)) {}
+    std::optional<std::uint64_t> id;  // nullopt: an answer to no request ([F-10])
+    bool answered = false;
+    std::optional<proto::errc> error;
+    nlohmann::json response;
+    std::uint64_t body_length = 0;
+    body_source body;  // set for send_ok_with_body
+    event written;     // the answer is on the wire, or cannot be
+    boost::system::error_code write_error;
+  };
 
   boost::asio::awaitable<bool> handshake();
   boost::asio::awaitable<bool> hello();
   boost::asio::awaitable<void> request_loop();
   boost::asio::awaitable<void> serve(proto::frame frame);
+  boost::asio::awaitable<void> run_handler(std::shared_ptr<slot> answer, incoming_request request);
+  boost::asio::awaitable<void> write_loop();
+  // Queues an answer that needs no handler (a refused frame or request).
+  void answer_now(std::optional<std::uint64_t> id, const nlohmann::json& response);
+  boost::asio::awaitable<boost::system::error_code> answer(std::uint64_t id,
+                                                           nlohmann::json response,
+                                                           std::optional<proto::errc> error,
+                                                           std::uint64_t body_length,
+                                                           body_source body);
   boost::asio::awaitable<proto::result<proto::frame>> read_frame(duration first_octet_timeout);
   boost::asio::awaitable<proto::result<proto::frame>> read_rest_of_frame(unsigned char first);
   boost::asio::awaitable<void> handle_read_failure(const proto::codec_failure& failure);
   boost::asio::awaitable<void> discard_body();
+  // Writes one frame now (hello, before the writer runs; and the writer itself).
   boost::asio::awaitable<boost::system::error_code> send(const nlohmann::json& object);
-  boost::asio::awaitable<boost::system::error_code> send_response(const nlohmann::json& object);
   boost::asio::awaitable<void> refuse_hello(std::optional<std::uint64_t> re, proto::errc code,
                                             std::string message);
   boost::asio::awaitable<void> shutdown();
@@ -122,10 +152,15 @@ class session : public std::enable_shared_from_this<session> {
   std::chrono::steady_clock::time_point lifetime_end_;
   bool stopping_ = false;
   bool closing_ = false;
-  bool broken_ = false;    // a failed read or write: the stream cannot be used any more
-  bool answered_ = false;  // the current request has its response
-  std::optional<std::uint64_t> pending_body_;  // body of the current request not yet read
-  std::optional<proto::errc> answer_error_;    // of the current request's answer
+  bool broken_ = false;  // a failed read or write: the stream cannot be used any more
+  std::optional<std::uint64_t> pending_body_;  // body of the request being read, not yet read
+  std::deque<std::shared_ptr<slot>> answers_;  // in request order, until written
+  std::map<std::uint64_t, std::shared_ptr<slot>> handling_;  // by id, while the handler runs
+  std::size_t handlers_ = 0;                                 // handlers running
+  bool reading_done_ = false;                                // no answer will be queued any more
+  event answer_ready_;                                       // the writer has something to do
+  event handler_ended_;                                      // a handler returned, or read its body
+  event writer_done_;
 };
 
 }  // namespace im2k::net

@@ -107,7 +107,7 @@ void commit_queue::run_batch(std::deque<pending_item>& batch) {
     batch_error = tx.error();
   }
   for (std::size_t i = 0; i < batch.size() && !batch_error; ++i) {
-    if (auto ec = db_.exec("SAVEPOINT item")) {
+    if (auto ec = db_.run("SAVEPOINT item")) {
       batch_error = ec;
       break;
     }
@@ -119,12 +119,12 @@ void commit_queue::run_batch(std::deque<pending_item>& batch) {
       break;
     }
     if (results[i]) {
-      if (auto ec = db_.exec("ROLLBACK TO item")) {
+      if (auto ec = db_.run("ROLLBACK TO item")) {
         batch_error = ec;
         break;
       }
     }
-    if (auto ec = db_.exec("RELEASE item")) {
+    if (auto ec = db_.run("RELEASE item")) {
       batch_error = ec;
       break;
     }

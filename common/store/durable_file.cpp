@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/store/fsync_count.hpp"
+
 namespace im2k::store {
 
 namespace {
@@ -35,6 +37,7 @@ boost::system::error_code fsync_directory(const std::filesystem::path& dir) {
   if (fd < 0) {
     return last_errno();
   }
+  count_fsync(fsync_kind::dir);
   auto ec = fsync_fd(fd);
   ::close(fd);
   return ec;
@@ -116,6 +119,7 @@ boost::system::result<file_summary> durable_file::finish() {
   if (fd_ < 0) {
     return make_error_code(errc::already_finished);
   }
+  count_fsync(fsync_kind::body);
   if (auto ec = fsync_fd(fd_)) {
     abort();
     return ec;

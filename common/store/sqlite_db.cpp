@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <climits>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include <sqlite3.h>
+
+#include "common/store/counting_vfs.hpp"
 
 namespace im2k::store {
 
@@ -16,13 +20,35 @@ boost::system::error_code from_rc(int rc) {
                                                                   : make_sqlite_error(rc);
 }
 
+// Bounds of the statement cache: distinct SQL texts, and idle statements kept per text (more
+// than one only when the same text is in use twice at once, as in nested loops).
+constexpr std::size_t max_cached_texts = 256;
+constexpr std::size_t max_idle_per_text = 4;
+
 }  // namespace
+
+struct sqlite_db::statement_cache {
+  // Node-based: a list's address stays valid while the map grows, so statements can point at it.
+  std::unordered_map<std::string, statement::free_list> lists;
+
+  ~statement_cache() {
+    for (auto& [sql, idle] : lists) {
+      for (auto* stmt : idle) {
+        sqlite3_finalize(stmt);
+      }
+    }
+  }
+};
 
 sqlite_db::sqlite_db(const std::filesystem::path& path) : sqlite_db(path, options{}) {}
 
-sqlite_db::sqlite_db(const std::filesystem::path& path, options opts) {
+sqlite_db::sqlite_db(const std::filesystem::path& path, options opts)
+    : cache_(std::make_unique<statement_cache>()) {
+  install_counting_vfs();  // im2k_store_fsyncs_total{kind="sqlite"}
   int flags = opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
+  // Each connection is used by one thread at a time (the writer thread, or an event loop), so it
+  // needs no mutex of its own around every call.
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   auto fail = [&](std::string_view what) {
     std::string message = "cannot open database " + path.string() + ": " + std::string(what) +
                           ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
@@ -55,17 +81,21 @@ sqlite_db::sqlite_db(const std::filesystem::path& path, options opts) {
   }
 }
 
-sqlite_db::sqlite_db(sqlite_db&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+sqlite_db::sqlite_db(sqlite_db&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 sqlite_db& sqlite_db::operator=(sqlite_db&& other) noexcept {
   if (this != &other) {
+    cache_.reset();  // finalized before their connection closes
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
 sqlite_db::~sqlite_db() {
+  cache_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -75,9 +105,24 @@ boost::system::error_code sqlite_db::exec(std::string_view sql) {
 }
 
 boost::system::result<statement> sqlite_db::prepare(std::string_view sql) {
+  statement::free_list* home = nullptr;
+  if (cache_) {
+    auto it = cache_->lists.find(std::string(sql));
+    if (it != cache_->lists.end()) {
+      home = &it->second;
+      if (!home->empty()) {
+        sqlite3_stmt* cached = home->back();
+        home->pop_back();
+        return statement(cached, home);
+      }
+    } else if (cache_->lists.size() < max_cached_texts) {
+      home = &cache_->lists.emplace(std::string(sql), statement::free_list{}).first->second;
+    }
+  }
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              home ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return make_sqlite_error(rc);
@@ -88,7 +133,15 @@ boost::system::result<statement> sqlite_db::prepare(std::string_view sql) {
     sqlite3_finalize(stmt);
     return make_sqlite_error(SQLITE_MISUSE);
   }
-  return statement(stmt);
+  return statement(stmt, home);
+}
+
+boost::system::error_code sqlite_db::run(std::string_view sql) {
+  auto stmt = prepare(sql);
+  if (!stmt) {
+    return stmt.error();
+  }
+  return stmt->run();
 }
 
 std::int64_t sqlite_db::last_insert_rowid() const {
@@ -104,19 +157,38 @@ std::string sqlite_db::last_error_message() const {
 }
 
 statement::statement(statement&& other) noexcept
-    : stmt_(std::exchange(other.stmt_, nullptr)), bind_error_(other.bind_error_) {}
+    : stmt_(std::exchange(other.stmt_, nullptr)),
+      home_(std::exchange(other.home_, nullptr)),
+      bind_error_(other.bind_error_) {}
 
 statement& statement::operator=(statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    release();
     stmt_ = std::exchange(other.stmt_, nullptr);
+    home_ = std::exchange(other.home_, nullptr);
     bind_error_ = other.bind_error_;
   }
   return *this;
 }
 
 statement::~statement() {
-  sqlite3_finalize(stmt_);
+  release();
+}
+
+void statement::release() {
+  if (stmt_ == nullptr) {
+    return;
+  }
+  if (home_ != nullptr && home_->size() < max_idle_per_text) {
+    // Reset ends any read transaction the statement held open and drops its bound values.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    home_->push_back(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+  home_ = nullptr;
 }
 
 void statement::note_bind(int rc) {
@@ -210,7 +282,7 @@ void statement::reset() {
 }
 
 boost::system::result<transaction> transaction::begin(sqlite_db& db) {
-  if (auto ec = db.exec("BEGIN IMMEDIATE")) {
+  if (auto ec = db.run("BEGIN IMMEDIATE")) {
     return ec;
   }
   return transaction(db);
@@ -226,7 +298,7 @@ boost::system::error_code transaction::commit() {
   if (db_ == nullptr) {
     return make_sqlite_error(SQLITE_MISUSE);
   }
-  auto ec = db_->exec("COMMIT");
+  auto ec = db_->run("COMMIT");
   if (ec) {
     rollback();
     return ec;
@@ -237,7 +309,7 @@ boost::system::error_code transaction::commit() {
 
 void transaction::rollback() {
   if (db_ != nullptr && !sqlite3_get_autocommit(db_->handle())) {
-    (void)db_->exec("ROLLBACK");
+    (void)db_->run("ROLLBACK");
   }
   db_ = nullptr;
 }

@@ -11,9 +11,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
@@ -46,10 +48,17 @@ class sqlite_db {
   sqlite_db& operator=(const sqlite_db&) = delete;
   ~sqlite_db();
 
-  // Runs one or more SQL statements that return no rows (DDL, PRAGMA, BEGIN, ...).
+  // Runs one or more SQL statements that return no rows (DDL, PRAGMA, ...), parsed each time.
   [[nodiscard]] boost::system::error_code exec(std::string_view sql);
   // Exactly one statement: empty SQL or a second statement gives SQLITE_MISUSE.
+  //
+  // Statements are cached by their SQL text: parsing is a large part of a short query's cost,
+  // so a statement handed back (destroyed) is reset and kept for the next prepare of the same
+  // text. The same text may be prepared again while an earlier statement of it is still in use
+  // (a fresh one is made). The cache is bounded; call sites need not know it exists.
   [[nodiscard]] boost::system::result<statement> prepare(std::string_view sql);
+  // prepare(sql) and run(): one cached statement that returns no rows (BEGIN, SAVEPOINT, ...).
+  [[nodiscard]] boost::system::error_code run(std::string_view sql);
 
   std::int64_t last_insert_rowid() const;
   // Rows changed by the latest INSERT, UPDATE or DELETE.
@@ -61,7 +70,10 @@ class sqlite_db {
   sqlite3* handle() const { return db_; }
 
  private:
+  struct statement_cache;
+
   sqlite3* db_ = nullptr;
+  std::unique_ptr<statement_cache> cache_;  // stable across moves: statements point into it
 };
 
 // A prepared statement. Bind indexes start at 1 (SQLite's "?1"); column indexes start at 0.
@@ -111,10 +123,13 @@ class statement {
 
  private:
   friend class sqlite_db;
-  explicit statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  using free_list = std::vector<sqlite3_stmt*>;
+  statement(sqlite3_stmt* stmt, free_list* home) : stmt_(stmt), home_(home) {}
   void note_bind(int rc);
+  void release();
 
   sqlite3_stmt* stmt_ = nullptr;
+  free_list* home_ = nullptr;  // the cache's list for this SQL text; null: finalize
   boost::system::error_code bind_error_;
 };
 

@@ -12,7 +12,7 @@ usage() {
 Usage:
   $prog up DIR [--net N] [--extra-domain NAME]... [--retry-initial D] [--retry-max D]
                [--spf DOMAIN=RECORD]... [--forward ZONE=PORT]... [--bin-dir DIR]
-               [--oms-append FILE] [--ims-append FILE]
+               [--oms-append FILE] [--ims-append FILE] [--max-message-size SIZE]
       Bring up a testbed in DIR (created; must not hold a testbed already): unbound on
       127.N.0.53:5300, a CA in DIR/ca with a CRL, and domains alpha.test, beta.test and every
       extra domain, domain k (1, 2, ...) with oms.<domain> on 127.N.k.1 and mx.<domain> on
@@ -27,6 +27,7 @@ Usage:
                            $repo/build/bin)
         --oms-append FILE  TOML appended verbatim to every OMS config (start with a [table]
                            header); --ims-append FILE the same for every IMS config
+        --max-message-size SIZE  max_message_size of every OMS and IMS (default 10MiB)
   $prog down DIR             stop every process the testbed started (SIGTERM, then SIGKILL)
   $prog status DIR           one line per service; exit 0 if all run, 3 otherwise
   $prog stop DIR SERVICE     SIGTERM and wait (bounded); SERVICE: a host name or dns
@@ -182,6 +183,7 @@ load() {
   [ -f "$dir/testbed.conf" ] || die "$dir holds no testbed (no testbed.conf)"
   # shellcheck disable=SC1091
   source "$dir/testbed.conf"
+  max_message_size=${max_message_size:-10MiB} # a testbed.conf older than the option
   dns_address="127.$net.0.53"
 }
 
@@ -248,6 +250,7 @@ write_testbed_conf() {
     echo "net=$net"
     printf 'domains=(%s)\n' "$(printf '%q ' "${domains[@]}")"
     printf 'retry_initial=%q\nretry_max=%q\nbin_dir=%q\n' "$retry_initial" "$retry_max" "$bin_dir"
+    printf 'max_message_size=%q\n' "$max_message_size"
     printf 'spf_overrides=(%s)\n' "$(printf '%q ' "${spf_overrides[@]+"${spf_overrides[@]}"}")"
     printf 'forwards=(%s)\n' "$(printf '%q ' "${forwards[@]+"${forwards[@]}"}")"
   } >"$dir/testbed.conf"
@@ -349,7 +352,7 @@ write_oms_conf() { # DOMAIN
 host = "$host"
 domains = ["$d"]
 state_dir = "$dir/$host/state"
-max_message_size = "10MiB"
+max_message_size = "$max_message_size"
 retention = "7d"
 grace = "1d"
 bind_address = "$a"
@@ -381,7 +384,7 @@ write_ims_conf() { # DOMAIN
 host = "$host"
 domains = ["$d"]
 state_dir = "$dir/$host/state"
-max_message_size = "10MiB"
+max_message_size = "$max_message_size"
 bind_address = "$a"
 
 [notify]
@@ -538,6 +541,7 @@ cmd_up() {
   domains=(alpha.test beta.test)
   retry_initial=1m
   retry_max=1h
+  max_message_size=10MiB
   bin_dir=${IM2K_BIN_DIR:-$repo/build/bin}
   spf_overrides=()
   forwards=()
@@ -553,6 +557,7 @@ cmd_up() {
       --bin-dir) bin_dir=${2:?}; shift 2 ;;
       --oms-append) oms_append=${2:?}; shift 2 ;;
       --ims-append) ims_append=${2:?}; shift 2 ;;
+      --max-message-size) max_message_size=${2:?}; shift 2 ;;
       *) misuse "up: unknown option '$1'" ;;
     esac
   done
@@ -560,6 +565,8 @@ cmd_up() {
     misuse "--net wants 0-255, not '$net'"
   fi
   net=$((10#$net))
+  [[ $max_message_size =~ ^[1-9][0-9]*(B|KiB|MiB|GiB)?$ ]] ||
+    misuse "--max-message-size wants a size like 10MiB or 52428800, not '$max_message_size'"
   local d
   for d in "${domains[@]:2}"; do
     [[ $d =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$ ]] ||

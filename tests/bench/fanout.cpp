@@ -1,5 +1,6 @@
 #include "tests/bench/fanout.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -48,7 +49,10 @@ std::map<std::string, counts> events_by_domain(const std::filesystem::path& log,
 }  // namespace
 
 mc::outcome<fanout_plan> plan_fanout(const testbed_state& bed, std::size_t domains,
-                                     std::size_t users_per_domain) {
+                                     std::size_t users_per_domain, std::size_t total) {
+  if (total > 0) {
+    domains = std::min(domains, total);
+  }
   if (bed.domains.size() < domains) {
     return mc::failure{
         mc::code_usage, false,
@@ -56,23 +60,25 @@ mc::outcome<fanout_plan> plan_fanout(const testbed_state& bed, std::size_t domai
             std::to_string(bed.domains.size()) +
             ". Bring one up with alpha, beta and 8 more: deploy/testbed/testbed.sh up DIR "
             "--net N --extra-domain gamma.test --extra-domain delta.test ... (see "
-            "tests/bench/README.md)"};
+            "tests/bench/README.md), or give --fanout-domains " +
+            std::to_string(bed.domains.size())};
   }
+  const std::size_t count = total > 0 ? total : domains * users_per_domain;
   fanout_plan plan;
   for (std::size_t k = 0; k < domains; ++k) {
-    const auto& d = bed.domains[k];
-    plan.domains.push_back(d.name);
-    for (std::size_t i = 0; i < users_per_domain; ++i) {
-      std::string number = std::to_string(i);
-      number.insert(0, number.size() < 3 ? 3 - number.size() : 0, '0');
-      const std::string address = "u" + number + "@" + d.name;
-      auto parsed = proto::parse_address(address);
-      if (!parsed) {
-        return mc::failure{mc::code_usage, false, "not an address: " + address};
-      }
-      plan.recipients.push_back(*parsed);
-      plan.users.push_back(user_to_add{address, d.ims.config});
+    plan.domains.push_back(bed.domains[k].name);
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& d = bed.domains[i % domains];
+    std::string number = std::to_string(i / domains);
+    number.insert(0, number.size() < 3 ? 3 - number.size() : 0, '0');
+    const std::string address = "u" + number + "@" + d.name;
+    auto parsed = proto::parse_address(address);
+    if (!parsed) {
+      return mc::failure{mc::code_usage, false, "not an address: " + address};
     }
+    plan.recipients.push_back(*parsed);
+    plan.users.push_back(user_to_add{address, d.ims.config});
   }
   return plan;
 }

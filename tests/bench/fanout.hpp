@@ -1,5 +1,5 @@
-// The fan-out case: one message to `users` recipients in each of `domains` domains of the
-// testbed (u000@D .. u099@D, added to each IMS first), and what it cost in notifications.
+// The fan-out case: one message to many recipients in the first `domains` domains of the
+// testbed (u000@D, u001@D, ..., added to each IMS first), and what it cost in notifications.
 #pragma once
 
 #include <cstddef>
@@ -21,9 +21,12 @@ struct fanout_plan {
   std::vector<user_to_add> users;
 };
 
-// Fails, saying how to bring one up, when the testbed has fewer than `domains` domains.
+// `users_per_domain` in each domain, or, with `total` > 0, `total` recipients dealt round the
+// domains (recipient i in domain i mod domains; with fewer recipients than domains, only the
+// first `total` domains). Fails, saying how to bring one up, when the testbed has fewer than
+// `domains` domains.
 mc::outcome<fanout_plan> plan_fanout(const testbed_state& bed, std::size_t domains,
-                                     std::size_t users_per_domain);
+                                     std::size_t users_per_domain, std::size_t total);
 
 // Per recipient domain, from the daemons' logs: the notifications the sending OMS logged
 // (`notify.sent`: frames and recipients named) and those each IMS accepted (`notify.accepted`),

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "tests/bench/rounding.hpp"
+
 namespace im2k::bench {
 
 namespace {
@@ -12,10 +14,6 @@ namespace {
 double nearest_rank(const std::vector<double>& sorted, double q) {
   const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
-
-double rounded(double v) {
-  return std::round(v * 1000.0) / 1000.0;
 }
 
 }  // namespace
@@ -36,8 +34,8 @@ latency_summary summarize(std::vector<double> samples) {
 }
 
 nlohmann::json to_json(const latency_summary& s) {
-  return {{"count", s.count},      {"mean", rounded(s.mean)}, {"p50", rounded(s.p50)},
-          {"p90", rounded(s.p90)}, {"p99", rounded(s.p99)},   {"max", rounded(s.max)}};
+  return {{"count", s.count},         {"mean", rounded(s.mean, 3)}, {"p50", rounded(s.p50, 3)},
+          {"p90", rounded(s.p90, 3)}, {"p99", rounded(s.p99, 3)},   {"max", rounded(s.max, 3)}};
 }
 
 }  // namespace im2k::bench

@@ -1,7 +1,6 @@
 #include "tests/bench/load_run.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <deque>
 #include <exception>
 #include <iterator>
@@ -37,19 +36,32 @@ constexpr std::size_t status_window = 16;
 constexpr int max_status_pages = 20;
 // A sender whose connection breaks reopens it at most this many times.
 constexpr int max_reopens = 3;
+// A message found unfinished is asked about again after twice the previous wait, at most this.
+constexpr std::chrono::milliseconds max_poll_backoff{1000};
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+double unix_now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 double ms_between(steady::time_point from, steady::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
+// A message to submit, and the moment its latencies count from.
+struct job {
+  std::size_t serial = 0;
+  steady::time_point base;
+  double base_unix_ms = 0;
+};
+
 struct pending {
   std::string msg;
-  steady::time_point start;
-  double start_unix = 0;
+  steady::time_point base;
+  double base_unix_ms = 0;
+  steady::time_point not_before;  // the next status request about it
+  std::chrono::milliseconds backoff{0};
   std::set<std::string> final_seen;  // recipients already counted
 };
 
@@ -58,16 +70,23 @@ struct run_state {
 
   const user_endpoint& endpoint;
   const load_options& options;
-  std::size_t next_message = 0;
+  std::size_t next_message = 0;  // closed loop
   std::size_t senders_running = 0;
   std::vector<std::deque<pending>> outstanding;  // one queue per poller
   std::size_t next_poller = 0;
-  std::optional<steady::time_point> first_start;
+  // Open loop: due messages waiting for a sender, and the senders waiting for one.
+  std::deque<job> backlog;
+  std::deque<boost::asio::steady_timer*> idle;
+  bool dispatching = false;
+  steady::time_point start{};  // open loop: message i is due at start + i / rate
+  double start_unix_ms = 0;
+  std::optional<steady::time_point> first_base;
   steady::time_point last_answer{};
   steady::time_point last_pulled{};
   load_result result;
 
   bool past_deadline() const { return steady::now() >= options.deadline; }
+  bool open_loop() const { return options.rate > 0; }
 };
 
 boost::asio::ip::address source_address(int net, int block, std::size_t index) {
@@ -82,21 +101,17 @@ void count_failure(run_state& st, const mc::failure& f) {
   st.result.failure_examples.emplace(f.code, f.message);
 }
 
-net::body_source string_source(std::shared_ptr<const std::string> text) {
-  auto offset = std::make_shared<std::size_t>(0);
-  return [text, offset](std::span<char> buffer) -> awaitable<boost::system::result<std::size_t>> {
-    const std::size_t n = std::min(buffer.size(), text->size() - *offset);
-    std::memcpy(buffer.data(), text->data() + *offset, n);
-    *offset += n;
-    co_return n;
+net::body_source stream_source(const std::shared_ptr<message_stream>& stream) {
+  return [stream](std::span<char> buffer) -> awaitable<boost::system::result<std::size_t>> {
+    co_return stream->read(buffer);
   };
 }
 
 // One submission on `c`: the response's object, or why it failed.
 awaitable<mc::outcome<nlohmann::json>> submit_one(net::client_connection& c, nlohmann::json request,
-                                                  std::shared_ptr<const std::string> body) {
+                                                  std::shared_ptr<message_stream> body) {
   const std::uint64_t length = body->size();
-  net::body_source source = string_source(std::move(body));
+  net::body_source source = stream_source(body);
   auto sent = co_await c.send_with_body(std::move(request), length, std::move(source));
   if (!sent) {
     co_return failure_of(sent.error());
@@ -105,13 +120,76 @@ awaitable<mc::outcome<nlohmann::json>> submit_one(net::client_connection& c, nlo
   co_return ok_object(response);
 }
 
+// Wakes one sender waiting for a job (open loop).
+void wake_one(run_state& st) {
+  if (!st.idle.empty()) {
+    st.idle.front()->cancel();
+    st.idle.pop_front();
+  }
+}
+
+// The next message for a sender: at once in the closed loop; in the open loop the oldest due
+// one, waiting (on `wake`) until one is due. Empty when there is none left.
+awaitable<std::optional<job>> next_job(run_state& st, boost::asio::steady_timer& wake) {
+  if (!st.open_loop()) {
+    if (st.next_message >= st.options.messages || st.past_deadline()) {
+      co_return std::nullopt;
+    }
+    co_return job{st.next_message++, steady::now(), unix_now_ms()};
+  }
+  for (;;) {
+    if (!st.backlog.empty()) {
+      job j = st.backlog.front();
+      st.backlog.pop_front();
+      co_return j;
+    }
+    if (!st.dispatching || st.past_deadline()) {
+      co_return std::nullopt;
+    }
+    st.idle.push_back(&wake);
+    wake.expires_at(steady::time_point::max());
+    co_await wake.async_wait(use_tuple);  // cancelled by the dispatcher
+  }
+}
+
+// Open loop: makes message i due at start + i / rate, by the clock.
+awaitable<void> dispatcher(run_state& st) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  const double interval_ms = 1000.0 / st.options.rate;
+  for (std::size_t i = 0; i < st.options.messages && !st.past_deadline(); ++i) {
+    const double offset_ms = interval_ms * static_cast<double>(i);
+    const auto due = st.start + std::chrono::duration_cast<steady::duration>(
+                                    std::chrono::duration<double, std::milli>(offset_ms));
+    if (due > steady::now()) {
+      timer.expires_at(std::min(due, st.options.deadline));
+      co_await timer.async_wait(use_tuple);
+      if (st.past_deadline()) {
+        break;
+      }
+    }
+    st.backlog.push_back(job{i, due, st.start_unix_ms + offset_ms});
+    ++st.result.dispatched;
+    st.result.max_backlog = std::max(st.result.max_backlog, st.backlog.size());
+    wake_one(st);
+  }
+  st.dispatching = false;
+  while (!st.idle.empty()) {
+    wake_one(st);
+  }
+}
+
 awaitable<void> sender(run_state& st, connection_ptr c, std::size_t index) {
   const auto& o = st.options;
+  boost::asio::steady_timer wake(co_await boost::asio::this_coro::executor);
   int reopens = 0;
-  while (st.next_message < o.messages && !st.past_deadline()) {
-    const std::size_t serial = st.next_message++;
+  for (;;) {
+    auto next = co_await next_job(st, wake);
+    if (!next) {
+      break;
+    }
+    const job j = *next;
     const std::string from = st.endpoint.settings.user.to_string();
-    auto body = std::make_shared<const std::string>(make_message(from, o.to_field, o.size, serial));
+    auto body = std::make_shared<message_stream>(from, o.to_field, o.size, j.serial);
     st.result.message_size = body->size();
     proto::submit_request request;
     request.from = st.endpoint.settings.user;
@@ -120,9 +198,12 @@ awaitable<void> sender(run_state& st, connection_ptr c, std::size_t index) {
     nlohmann::json object = proto::to_json(request);
 
     const auto start = steady::now();
-    const double start_unix = unix_now();
-    if (!st.first_start) {
-      st.first_start = start;
+    if (!st.first_base) {
+      st.first_base = j.base;
+      st.result.first_base_unix_ms = j.base_unix_ms;
+    }
+    if (st.open_loop()) {
+      st.result.start_lag_ms.push_back(ms_between(j.base, start));
     }
     auto answer = co_await submit_one(*c, std::move(object), std::move(body));
     const auto end = steady::now();
@@ -149,11 +230,12 @@ awaitable<void> sender(run_state& st, connection_ptr c, std::size_t index) {
       continue;
     }
     ++st.result.submitted;
-    st.result.msgs.push_back(parsed->msg);
+    st.result.sent.push_back(sent_message{parsed->msg, j.base_unix_ms});
     st.result.submit_ms.push_back(ms_between(start, end));
     st.last_answer = std::max(st.last_answer, end);
     auto& queue = st.outstanding[st.next_poller++ % st.outstanding.size()];
-    queue.push_back(pending{parsed->msg, start, start_unix, {}});
+    queue.push_back(
+        pending{parsed->msg, j.base, j.base_unix_ms, end + o.poll_interval, o.poll_interval, {}});
   }
   co_await c->close();
 }
@@ -202,8 +284,8 @@ bool record(run_state& st, pending& p, const std::vector<proto::recipient_status
     p.final_seen.insert(rcpt);
     if (r.state == proto::rcpt_state::pulled) {
       ++st.result.recipients_pulled;
-      st.result.stored_ms.push_back(ms_between(p.start, seen));
-      st.result.server_at_ms.push_back((static_cast<double>(r.at) - p.start_unix) * 1000.0);
+      st.result.pulled_seen_ms.push_back(ms_between(p.base, seen));
+      st.result.server_at_ms.push_back(static_cast<double>(r.at) * 1000.0 - p.base_unix_ms);
       st.last_pulled = std::max(st.last_pulled, seen);
     } else {
       ++st.result.recipients_other_final;
@@ -252,27 +334,38 @@ awaitable<mc::outcome<std::deque<pending>>> poll_batch(run_state& st, net::clien
   co_return unfinished;
 }
 
+// Sparse polling, only to learn when the run is over (the IMS logs time the messages): each
+// round asks about the oldest messages that are due for a look, as many as the previous round
+// found final plus one (twice as many when all were), so at a steady flow about one request
+// per message, and one a round while nothing moves. A message found unfinished goes to the back
+// and waits twice as long as before (at most max_poll_backoff).
 awaitable<void> poller(run_state& st, connection_ptr c, std::size_t index) {
   auto& queue = st.outstanding[index];
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  std::size_t probe = 1;
   while ((st.senders_running > 0 || !queue.empty()) && !st.past_deadline()) {
     const auto round_start = steady::now();
-    if (!queue.empty()) {
-      // The oldest first, a bounded number per round: the status load on the OMS stays small
-      // however many messages are outstanding.
-      const auto n = static_cast<std::ptrdiff_t>(std::min(st.options.status_batch, queue.size()));
-      std::deque<pending> batch(std::make_move_iterator(queue.begin()),
-                                std::make_move_iterator(queue.begin() + n));
-      queue.erase(queue.begin(), queue.begin() + n);
+    std::deque<pending> batch;
+    while (!queue.empty() && batch.size() < probe && queue.front().not_before <= round_start) {
+      batch.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+    if (!batch.empty()) {
+      const std::size_t asked = batch.size();
       auto left = co_await poll_batch(st, *c, std::move(batch));
       if (!left) {
         // Without status the run cannot finish: say why, and stop this poller.
         st.result.failure_examples.emplace("status-" + left.error().code, left.error().message);
         co_return;
       }
-      // Still unfinished: back in front, in their order.
-      for (auto it = left->rbegin(); it != left->rend(); ++it) {
-        queue.push_front(std::move(*it));
+      const std::size_t finals = asked - left->size();
+      probe = finals == asked ? asked * 2 : finals + 1;
+      probe = std::clamp<std::size_t>(probe, 1, st.options.status_batch);
+      const auto now = steady::now();
+      for (auto& p : *left) {
+        p.backoff = std::min(p.backoff * 2, max_poll_backoff);
+        p.not_before = now + p.backoff;
+        queue.push_back(std::move(p));
       }
     }
     timer.expires_at(std::min(round_start + st.options.poll_interval, st.options.deadline));
@@ -313,10 +406,12 @@ awaitable<mc::outcome<load_result>> run_load(const user_endpoint& sender_endpoin
   if (options.on_connected) {
     options.on_connected();
   }
+  st.start = steady::now();
+  st.start_unix_ms = unix_now_ms();
   boost::asio::steady_timer all_done(executor, steady::time_point::max());
   std::size_t running = senders.size() + pollers.size();
   std::exception_ptr first_error;
-  auto finished = [&](std::exception_ptr e) {
+  auto finished = [&](const std::exception_ptr& e) {
     if (e && !first_error) {
       first_error = e;
     }
@@ -324,10 +419,15 @@ awaitable<mc::outcome<load_result>> run_load(const user_endpoint& sender_endpoin
       all_done.cancel();
     }
   };
+  if (st.open_loop()) {
+    st.dispatching = true;
+    ++running;
+    boost::asio::co_spawn(executor, dispatcher(st), finished);
+  }
   st.senders_running = senders.size();
   for (std::size_t i = 0; i < senders.size(); ++i) {
     boost::asio::co_spawn(executor, sender(st, std::move(senders[i]), i),
-                          [&st, finished](std::exception_ptr e) mutable {
+                          [&st, finished](const std::exception_ptr& e) mutable {
                             --st.senders_running;
                             finished(e);
                           });
@@ -346,11 +446,11 @@ awaitable<mc::outcome<load_result>> run_load(const user_endpoint& sender_endpoin
   r.recipients_unfinished =
       r.submitted * options.recipients.size() - r.recipients_pulled - r.recipients_other_final;
   r.timed_out = st.past_deadline() && r.recipients_unfinished + r.submit_failed > 0;
-  if (st.first_start) {
-    r.submit_seconds = std::chrono::duration<double>(st.last_answer - *st.first_start).count();
+  if (st.first_base) {
+    r.submit_seconds = std::chrono::duration<double>(st.last_answer - *st.first_base).count();
     if (r.recipients_pulled > 0) {
       r.to_last_pulled_seconds =
-          std::chrono::duration<double>(st.last_pulled - *st.first_start).count();
+          std::chrono::duration<double>(st.last_pulled - *st.first_base).count();
     }
   }
   co_return r;

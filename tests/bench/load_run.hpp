@@ -1,6 +1,11 @@
-// The measured run: `messages` submissions from `concurrency` senders (coroutines on one
-// io_context, each with its own authenticated submit connection), and pollers that read
-// `status` on their own connections until every recipient of every message is final.
+// The measured run: submissions from `concurrency` senders (coroutines on one io_context, each
+// with its own authenticated submit connection), and pollers that read `status` on their own
+// connections, sparsely, until every recipient of every message is final.
+//
+// Closed loop (rate 0): each sender submits the next message as soon as its previous one was
+// answered. Open loop (rate > 0): message i is due at start + i / rate, by the clock, whatever
+// the answers; a due message waits for a free sender, and its latencies count from when it was
+// due, so a slow server shows as latency, not as a lower offered rate.
 #pragma once
 
 #include <chrono>
@@ -22,14 +27,22 @@ struct load_options {
   std::size_t messages = 1;
   std::size_t size = 1024;
   std::size_t concurrency = 1;
+  double rate = 0;                         // messages a second offered; 0: closed loop
   std::vector<proto::address> recipients;  // of every message
   std::string to_field;                    // the To: header's value
-  std::chrono::milliseconds poll_interval{50};
+  std::chrono::milliseconds poll_interval{100};
   std::size_t pollers = 1;
-  std::size_t status_batch = 16;  // status requests per poller and round, oldest messages first
+  std::size_t status_batch = 64;       // at most this many status requests per poller and round
   std::function<void()> on_connected;  // every connection is open; the measured part starts
   int net = 0;  // the testbed's; source addresses are 127.<net>.200.x (senders), .201.x (pollers)
   std::chrono::steady_clock::time_point deadline;
+};
+
+// A message the OMS accepted, and the moment its latencies count from (ms since the epoch):
+// the submit's start (closed loop) or when it was due (open loop).
+struct sent_message {
+  std::string msg;
+  double base_unix_ms = 0;
 };
 
 struct load_result {
@@ -43,16 +56,23 @@ struct load_result {
   std::map<std::string, std::size_t> other_final_states;
   std::size_t recipients_unfinished = 0;  // not final when the run ended (deadline)
   std::size_t status_requests = 0;
-  std::vector<std::string> msgs;  // the ids of the messages submitted
+  std::vector<sent_message> sent;
   bool timed_out = false;
-  // Milliseconds: request written .. ok read; submit start .. `pulled` first seen by a poller;
-  // submit start .. the server's `at` of the pulled state (whole seconds: a cross-check).
+  // Milliseconds: request written .. ok read; base .. `pulled` first seen by a poller; base ..
+  // the server's `at` of the pulled state (whole seconds: a cross-check); open loop: how late
+  // each submit started after it was due.
   std::vector<double> submit_ms;
-  std::vector<double> stored_ms;
+  std::vector<double> pulled_seen_ms;
   std::vector<double> server_at_ms;
-  // Seconds from the first submit start to the last submit answer and to the last `pulled` seen.
+  std::vector<double> start_lag_ms;
+  // The first base (ms since the epoch): the first submit's start, or the open loop's start.
+  double first_base_unix_ms = 0;
+  // Seconds from the first base to the last submit answer and to the last `pulled` seen.
   double submit_seconds = 0;
   double to_last_pulled_seconds = 0;
+  // Open loop: messages made due before the deadline, and the most that waited for a sender.
+  std::size_t dispatched = 0;
+  std::size_t max_backlog = 0;
 };
 
 boost::asio::awaitable<mc::outcome<load_result>> run_load(const user_endpoint& sender,

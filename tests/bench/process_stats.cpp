@@ -60,6 +60,13 @@ std::optional<process_sample> sample_process(int pid) {
   return s;
 }
 
+bool reset_peak_rss(int pid) {
+  std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+  out << "5\n";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
 disk_usage measure_state_dir(const std::filesystem::path& state_dir) {
   disk_usage u;
   std::error_code ec;

@@ -17,6 +17,11 @@ struct process_sample {
 // Absent if the process is gone or /proc cannot be read.
 std::optional<process_sample> sample_process(int pid);
 
+// Sets the process's VmHWM back to its current RSS (writes 5 to /proc/PID/clear_refs, Linux
+// 4.0 on; needs the right to ptrace it), so that a later VmHWM is the peak of the run alone and
+// not, say, of the scrypt of a login before it. False if the kernel refused.
+bool reset_peak_rss(int pid);
+
 struct disk_usage {
   std::uint64_t bytes = 0;       // every regular file under the state directory
   std::uint64_t body_files = 0;  // files in state_dir/bodies, temporary ones (with a '.') excluded

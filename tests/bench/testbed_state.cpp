@@ -18,6 +18,9 @@ daemon_info daemon_of(const nlohmann::json& j) {
   d.config = j.at("config").get<std::string>();
   d.state_dir = j.at("state_dir").get<std::string>();
   d.log = j.at("log").get<std::string>();
+  if (j.contains("metrics") && j.at("metrics").is_string()) {
+    d.metrics = j.at("metrics").get<std::string>();
+  }
   return d;
 }
 

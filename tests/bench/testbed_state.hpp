@@ -19,6 +19,7 @@ struct daemon_info {
   std::filesystem::path config;
   std::filesystem::path state_dir;
   std::filesystem::path log;
+  std::string metrics;  // "ADDRESS:PORT" of its Prometheus endpoint; empty if it has none
 };
 
 struct user_info {

@@ -535,6 +535,32 @@ asio::awaitable<outcome> notify_spf_temperror(suite_context& c) {
   co_return co_await notify_refused(c, request, "dns-temporary");
 }
 
+// [R-9], [R-10]: on one kept connection, what depends on the notification is checked for each
+// one: an SPF failure refuses that notification only, and the connection goes on serving.
+asio::awaitable<outcome> reuse_per_notification_checks(suite_context& c) {
+  std::string why;
+  auto peer = co_await c.notify_connection(why);
+  if (!peer)
+    co_return fail(why);
+  const std::string forged_from = "conform@" + c.t.foreign_domain;
+  auto first = edited_notify(c, [](json& r) { r["id"] = 21; });
+  auto forged = edited_notify(c, [&](json& r) {
+    r["id"] = 22;
+    r["from"] = forged_from;
+  });
+  auto third = edited_notify(c, [](json& r) { r["id"] = 23; });
+  auto a = co_await peer->request(first, 60s);
+  if (!a.is_ok())
+    co_return fail("first notification answered " + a.describe());
+  auto b = co_await peer->request(forged, 60s);
+  if (auto bad = not_error(b, "sender-not-designated", 22); !bad.empty())
+    co_return fail("a notification from an undesignated sender on a kept connection: " + bad);
+  auto d = co_await peer->request(third, 60s);
+  if (!d.is_ok())
+    co_return fail("after the refusal, the next notification answered " + d.describe());
+  co_return pass("accepted, refused (SPF per notification), accepted: one connection");
+}
+
 // ---- notify: results, pull, ack -------------------------------------------------------------
 
 // Why `results` is not one entry per rcpt in order with the expected statuses/codes.
@@ -774,6 +800,9 @@ std::vector<test_case> ims_cases() {
       {"ims.request.pull-on-notify-listener", {"R-5"}, request_wrong_listener},
       {"ims.request.auth-on-peer-listener", {"U-6", "R-5"}, request_auth_on_peer_listener},
       {"ims.request.pipelining", {"R-3"}, request_pipelining},
+      {"ims.reuse.per-notification-checks",
+       {"R-9", "R-10", "R-12", "N-2"},
+       reuse_per_notification_checks},
       {"ims.notify.bad-message-id", {"V-1", "N-1"}, notify_bad_msg},
       {"ims.notify.message-id-low-bits", {"V-1"}, notify_bad_msg_last_char},
       {"ims.notify.bad-token", {"V-2"}, notify_bad_token},

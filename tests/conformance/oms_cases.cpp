@@ -209,6 +209,36 @@ asio::awaitable<outcome> pull_served(suite_context& c) {
   co_return pass("served " + std::to_string(body->size()) + " octets matching size and digest");
 }
 
+// on one kept pull connection, each pull is checked on its own: a wrong token is
+// not-found, the right one is served on the same connection, and a pull for a domain the
+// connection's host is not an MX host of is not-found again.
+asio::awaitable<outcome> reuse_per_pull_checks(suite_context& c) {
+  std::string why;
+  const auto* m = co_await delivered(c, why);
+  if (!m)
+    co_return fail(why);
+  const auto& n = m->notification.request;
+  auto peer = co_await c.pull_connection(c.certs.suite_mx, c.t.suite_mx_host(), why);
+  if (!peer)
+    co_return fail(why);
+  const std::string token = n.value("token", "");
+  auto wrong =
+      co_await peer->request(pull_request(m->msg, proto::new_token(), c.t.suite_domain), 60s);
+  if (auto bad = expect_code(wrong, "not-found"); !bad.empty())
+    co_return fail("wrong token on a kept connection: " + bad);
+  auto right = co_await peer->request(pull_request(m->msg, token, c.t.suite_domain), 60s);
+  if (!right.is_ok())
+    co_return fail("the notified token, after a refusal on the same connection: " +
+                   right.describe());
+  auto body = co_await peer->read_body(right.object.value("body_len", std::uint64_t{0}), 60s);
+  if (!body)
+    co_return fail("the body did not arrive");
+  auto other = co_await peer->request(pull_request(m->msg, token, c.t.ims.domain), 60s);
+  if (auto bad = expect_code(other, "not-found"); !bad.empty())
+    co_return fail("a pull for another domain on a kept connection: " + bad);
+  co_return pass("not-found, served, not-found: each pull checked on one connection");
+}
+
 json ack_request(const std::string& msg, const std::string& domain, json stored,
                  json refused = json::array()) {
   return {{"op", "ack"},           {"id", 1},          {"msg", msg},
@@ -340,6 +370,7 @@ std::vector<test_case> oms_cases() {
       {"oms.pull.wrong-token", {"P-7", "P-8", "X-7"}, pull_wrong_token},
       {"oms.pull.not-found-alike", {"P-8", "X-13"}, pull_unknown_msg_alike},
       {"oms.pull.served", {"P-6", "P-9", "F-5", "F-6", "V-3"}, pull_served},
+      {"oms.reuse.per-pull-checks", {"R-9", "R-10", "R-12", "P-6"}, reuse_per_pull_checks},
       {"oms.ack.not-an-mx-host", {"A-3", "X-14"}, ack_not_mx},
       {"oms.ack.duplicate-address", {"A-2"}, ack_duplicate},
       {"oms.ack.unknown-msg", {"A-4", "X-13"}, ack_unknown_msg},

@@ -153,6 +153,46 @@ TEST_F(cares_resolver_test, nxdomain_and_nodata_are_permanent) {
   EXPECT_EQ(run(host_addresses(r, "nope.dnstest.test")).state, status::nxdomain);
 }
 
+// RFC 7208 macros put any octet in a name; the question goes out as those octets and the
+// answer, whose owner the wire reader writes with "\DDD" escapes, is matched to it.
+TEST_F(cares_resolver_test, names_with_spaces_quotes_and_backslashes) {
+  cares_resolver r(io_.get_executor(), options());
+  const auto address = [](const char* text) {
+    return std::vector{boost::asio::ip::make_address_v4(text)};
+  };
+  const auto space = run(r.a("two words.dnstest.test"));
+  ASSERT_EQ(space.state, status::ok) << space.detail;
+  EXPECT_EQ(space.records, address("127.0.1.4"));
+  const auto escaped = run(r.a("Two\\032Words.dnstest.test"));
+  ASSERT_EQ(escaped.state, status::ok) << escaped.detail;
+  EXPECT_EQ(escaped.records, address("127.0.1.4"));
+  EXPECT_EQ(r.cache_hits(), 1u);  // one name, however it is spelled
+
+  const auto quote = run(r.a("it's.dnstest.test"));
+  ASSERT_EQ(quote.state, status::ok) << quote.detail;
+  EXPECT_EQ(quote.records, address("127.0.1.5"));
+  const auto backslash = run(r.a("back\\\\slash.dnstest.test"));
+  ASSERT_EQ(backslash.state, status::ok) << backslash.detail;
+  EXPECT_EQ(backslash.records, address("127.0.1.6"));
+  const auto cname = run(r.a("spaced.dnstest.test"));
+  ASSERT_EQ(cname.state, status::ok) << cname.detail;
+  EXPECT_EQ(cname.records, address("127.0.1.4"));
+  // Another name with a space does not exist; it is not a malformed answer.
+  const auto nx = run(r.a("no such.dnstest.test"));
+  EXPECT_EQ(nx.state, status::nxdomain) << nx.detail;
+}
+
+TEST_F(cares_resolver_test, a_name_that_cannot_be_asked_is_nxdomain_without_a_query) {
+  cares_resolver r(io_.get_executor(), options());
+  for (const std::string& bad : {std::string("nul\0.dnstest.test", 17), std::string("a..test"),
+                                 std::string(64, 'x') + ".dnstest.test", std::string("bad\\9")}) {
+    const auto a = run(r.a(bad));
+    EXPECT_EQ(a.state, status::nxdomain) << bad;
+    EXPECT_EQ(a.detail, "not a valid DNS name") << bad;
+  }
+  EXPECT_EQ(r.queries_sent(), 0u);
+}
+
 TEST_F(cares_resolver_test, a_server_that_never_answers_is_a_temporary_timeout) {
   auto o = options(200ms, 2);
   o.servers = {black_hole_.server()};

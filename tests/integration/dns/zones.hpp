@@ -28,6 +28,11 @@ inline unbound_options dns_test_zones(std::uint16_t slow_port, int count = 0) {
       "txt.dnstest.test. 300 IN TXT \"v=spf1 \" \"ip4:127.0.0.1\" \" -all\"",
       "txt.dnstest.test. 300 IN TXT \"second\"",
       "10.2.0.192.in-addr.arpa. 300 IN PTR host.dnstest.test.",
+      // Names an SPF macro can build: a space, a quote, a backslash (RFC 1035 5.1 escapes).
+      "two\\032words.dnstest.test. 300 IN A 127.0.1.4",
+      "it's.dnstest.test. 300 IN A 127.0.1.5",
+      "back\\092slash.dnstest.test. 300 IN A 127.0.1.6",
+      "spaced.dnstest.test. 300 IN CNAME two\\032words.dnstest.test.",
   };
   // Too big for one UDP answer (EDNS 1232): the resolver must retry over TCP.
   for (int i = 0; i < 12; ++i) {

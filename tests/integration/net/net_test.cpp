@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,6 +28,8 @@
 #include "common/log/log.hpp"
 #include "common/net/client_connection.hpp"
 #include "common/net/listener.hpp"
+#include "common/net/peer_pool.hpp"
+#include "common/net/pipeline.hpp"
 #include "common/tls/credentials.hpp"
 #include "common/tls/handshake.hpp"
 #include "proto/deadline.hpp"
@@ -188,6 +191,7 @@ class Net : public ::testing::Test {
     }
     const int served = ++std::any_cast<int&>(s.state());  // requests on this connection
     if (const auto* status = std::get_if<proto::status_request>(&r.request)) {
+      ++statuses_handled_;
       json fields = {{"served", served},
                      {"msg", status->msg},
                      {"peer_host", s.peer().host},
@@ -282,6 +286,7 @@ class Net : public ::testing::Test {
   tls::listener_kind kind_ = tls::listener_kind::notify;
   std::uint16_t port_ = 0;
   bool slow_started_ = false;
+  int statuses_handled_ = 0;
   boost::asio::steady_timer* slow_timer_ = nullptr;
   std::optional<body_check> server_body_;
 };
@@ -515,6 +520,180 @@ TEST_F(Net, PipelinedRequestsAreAnsweredInOrder) {
       }
     }
     EXPECT_EQ((*c)->outstanding(), 0u);
+    co_return true;
+  }());
+}
+
+// Waits (bounded) until `done` holds; whether it did.
+template <class Done>
+awaitable<bool> wait_until(Done done, std::chrono::milliseconds bound = 5000ms) {
+  boost::asio::steady_timer poll(co_await boost::asio::this_coro::executor);
+  for (auto waited = 0ms; !done() && waited < bound; waited += 10ms) {
+    poll.expires_after(10ms);
+    co_await poll.async_wait(use_tuple);
+  }
+  co_return done();
+}
+
+TEST_F(Net, ConcurrentHandlersStillAnswerInRequestOrder) {
+  auto settings = test_settings();
+  settings.max_concurrent_requests = 4;
+  start(tls::listener_kind::submit, settings);
+  run([this]() -> awaitable<bool> {
+    auto c = co_await client_connection::open(io_.get_executor(), client());
+    EXPECT_TRUE(c.has_value());
+    if (!c) {
+      co_return false;
+    }
+    auto p = pipeline::create(std::move(*c), 8);
+    std::vector<std::optional<client_result<proto::response>>> answers(4);
+    int answered = 0;
+    auto call = [&](json request, std::size_t slot) -> awaitable<void> {
+      answers[slot] = co_await p->call(std::move(request));
+      ++answered;
+    };
+    const json slow = {{"op", "recall"}, {"msg", a_msg}};
+    boost::asio::co_spawn(io_, call(slow, 0), boost::asio::detached);
+    for (std::size_t i = 1; i < 4; ++i) {
+      boost::asio::co_spawn(io_, call(status(), i), boost::asio::detached);
+    }
+    // The statuses behind the slow recall are handled while it waits...
+    EXPECT_TRUE(co_await wait_until([&] { return statuses_handled_ == 3; }));
+    // ...but none is answered before it ([R-3]).
+    EXPECT_EQ(answered, 0);
+    release_slow();
+    EXPECT_TRUE(co_await wait_until([&] { return answered == 4; }));
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_TRUE(answers[i] && ok_of(*answers[i]) != nullptr) << i;
+    }
+    EXPECT_EQ(p->in_flight(), 0u);
+    co_await p->close(1s);
+    co_return true;
+  }());
+}
+
+TEST_F(Net, OneRequestAtATimeByDefault) {
+  start(tls::listener_kind::submit);
+  run([this]() -> awaitable<bool> {
+    auto c = co_await client_connection::open(io_.get_executor(), client());
+    EXPECT_TRUE(c.has_value());
+    if (!c) {
+      co_return false;
+    }
+    auto p = pipeline::create(std::move(*c), 8);
+    int answered = 0;
+    auto call = [&](json request) -> awaitable<void> {
+      auto r = co_await p->call(std::move(request));
+      EXPECT_NE(ok_of(r), nullptr);
+      ++answered;
+    };
+    const json slow = {{"op", "recall"}, {"msg", a_msg}};
+    boost::asio::co_spawn(io_, call(slow), boost::asio::detached);
+    boost::asio::co_spawn(io_, call(status()), boost::asio::detached);
+    EXPECT_TRUE(co_await wait_until([&] { return slow_started_; }));
+    EXPECT_FALSE(co_await wait_until([&] { return statuses_handled_ > 0; }, 300ms));
+    release_slow();
+    EXPECT_TRUE(co_await wait_until([&] { return answered == 2; }));
+    EXPECT_EQ(statuses_handled_, 1);
+    co_await p->close(1s);
+    co_return true;
+  }());
+}
+
+TEST_F(Net, PipelineKeepsItsWindowAndMatchesEveryAnswer) {
+  auto settings = test_settings();
+  settings.max_concurrent_requests = 32;
+  start(tls::listener_kind::notify, settings);
+  run([this]() -> awaitable<bool> {
+    auto c = co_await client_connection::open(io_.get_executor(), client());
+    EXPECT_TRUE(c.has_value());
+    if (!c) {
+      co_return false;
+    }
+    auto p = pipeline::create(std::move(*c), 5);
+    constexpr int calls = 60;
+    int matched = 0;
+    int answered = 0;
+    std::size_t most_outstanding = 0;
+    auto call = [&](int i) -> awaitable<void> {
+      // A distinct valid message id per call ([V-1]: the last letter keeps its padding bits 0).
+      std::string msg(26, 'a');
+      msg[22] = static_cast<char>('a' + i / 26);
+      msg[23] = static_cast<char>('a' + i % 26);
+      auto r = co_await p->call(status(msg));
+      most_outstanding = std::max(most_outstanding, p->connection().outstanding());
+      const auto* ok = ok_of(r);
+      matched += ok != nullptr && ok->object["msg"] == msg ? 1 : 0;
+      ++answered;
+    };
+    for (int i = 0; i < calls; ++i) {
+      boost::asio::co_spawn(io_, call(i), boost::asio::detached);
+    }
+    EXPECT_TRUE(co_await wait_until([&] { return answered == calls; }));
+    EXPECT_EQ(matched, calls);
+    EXPECT_LE(most_outstanding, 5u);
+    EXPECT_EQ(p->answered(), static_cast<std::uint64_t>(calls));
+    co_await p->close(1s);
+    EXPECT_FALSE(p->usable());
+    auto late = co_await p->call(status());
+    EXPECT_FALSE(late.has_value());  // a closed pipeline takes no calls
+    co_return true;
+  }());
+}
+
+TEST_F(Net, PoolReusesAnOpenConnectionAndSharesAFailingAttempt) {
+  start(tls::listener_kind::notify);
+  run([this]() -> awaitable<bool> {
+    peer_pool<std::string, std::string> pool(io_.get_executor(), {2, 4, 10s});
+    int opened = 0;
+    peer_pool<std::string, std::string>::connector up =
+        [&]() -> awaitable<peer_pool<std::string, std::string>::opened> {
+      ++opened;
+      auto c = co_await client_connection::open(io_.get_executor(), client());
+      if (!c) {
+        co_return std::string("connect failed");
+      }
+      co_return std::move(*c);
+    };
+    auto first = co_await pool.get("beta.test", up);
+    auto second = co_await pool.get("beta.test", up);
+    EXPECT_EQ(opened, 1);  // idle, with room: the same connection again
+    EXPECT_TRUE(std::holds_alternative<std::shared_ptr<pipeline>>(first));
+    EXPECT_TRUE(std::holds_alternative<std::shared_ptr<pipeline>>(second));
+    if (std::holds_alternative<std::shared_ptr<pipeline>>(first) &&
+        std::holds_alternative<std::shared_ptr<pipeline>>(second)) {
+      EXPECT_EQ(std::get<0>(first), std::get<0>(second));
+      // A connection the caller may not use (say, its address is not designated) is passed by.
+      peer_pool<std::string, std::string>::acceptable none = [](const client_connection&) {
+        return false;
+      };
+      auto third = co_await pool.get("beta.test", up, none);
+      EXPECT_EQ(opened, 2);
+      EXPECT_TRUE(std::holds_alternative<std::shared_ptr<pipeline>>(third));
+    }
+    EXPECT_EQ(pool.connections(), 2u);
+
+    // A peer that is down: ten callers at once cost one attempt, and all see its failure.
+    int attempts = 0;
+    peer_pool<std::string, std::string>::connector down =
+        [&]() -> awaitable<peer_pool<std::string, std::string>::opened> {
+      ++attempts;
+      boost::asio::steady_timer t(io_, 100ms);
+      co_await t.async_wait(use_tuple);
+      co_return std::string("refused");
+    };
+    int failed = 0;
+    auto caller = [&]() -> awaitable<void> {
+      auto got = co_await pool.get("down.test", down);
+      failed += std::holds_alternative<std::string>(got) ? 1 : 0;
+    };
+    for (int i = 0; i < 10; ++i) {
+      boost::asio::co_spawn(io_, caller(), boost::asio::detached);
+    }
+    EXPECT_TRUE(co_await wait_until([&] { return failed == 10; }));
+    EXPECT_EQ(attempts, 1);
+    co_await pool.close_all(1s);
+    EXPECT_EQ(pool.connections(), 0u);
     co_return true;
   }());
 }

@@ -206,6 +206,47 @@ TEST(SqliteDb, CommittedDataIsVisibleToAReaderConnection) {
   EXPECT_EQ(count_rows(reader, "t"), 2);
 }
 
+// Statements prepared on the connection (cached or in use).
+int prepared_statements(sqlite_db& db) {
+  int n = 0;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db.handle(), nullptr); s != nullptr;
+       s = sqlite3_next_stmt(db.handle(), s)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(SqliteDb, StatementsArePreparedOnceAndReturnedClean) {
+  test_store::scratch_dir dir;
+  sqlite_db writer(dir.path() / "x.db");
+  ASSERT_FALSE(writer.exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES (1)"));
+  sqlite_db reader(dir.path() / "x.db", {.read_only = true});
+  const std::string select = "SELECT v FROM t WHERE v = ?1 OR ?1 IS NULL";
+  {
+    auto stmt = reader.prepare(select);
+    ASSERT_TRUE(stmt);
+    stmt->bind_int(1, 1);
+    auto row = stmt->step();  // a row, not done: a read transaction is open
+    ASSERT_TRUE(row && *row);
+  }
+  const int before = prepared_statements(reader);
+  // Returned to the cache reset: its read transaction ended, so the reader sees a new commit.
+  ASSERT_FALSE(writer.exec("INSERT INTO t VALUES (2)"));
+  {
+    auto again = reader.prepare(select);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(prepared_statements(reader), before);  // the cached one, not a new one
+    std::vector<std::int64_t> seen;
+    // Its old binding was cleared: ?1 is NULL, so every row matches.
+    ASSERT_FALSE(again->for_each_row([&](auto& r) { seen.push_back(r.column_int(0)); }));
+    EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2}));
+    // The same text in use twice at once gets a second statement.
+    auto second = reader.prepare(select);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(prepared_statements(reader), before + 1);
+  }
+}
+
 constexpr std::array<std::string_view, 2> schema_v2 = {
     "CREATE TABLE a(x INTEGER);",
     "CREATE TABLE b(y INTEGER); INSERT INTO a VALUES (1);",
