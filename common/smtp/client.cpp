@@ -135,7 +135,7 @@ awaitable<boost::system::result<reply>> client::starttls() {
 }
 
 awaitable<boost::system::result<reply>> client::auth_plain(std::string_view user,
-                                                          std::string_view password) {
+                                                           std::string_view password) {
   co_return co_await command("AUTH PLAIN " + encode_plain(user, password));
 }
 

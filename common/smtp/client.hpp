@@ -26,7 +26,7 @@
 namespace im2k::smtp {
 
 struct client_options {
-  clock::duration reply_timeout = std::chrono::minutes(5);  // RFC 5321 section 4.5.3.2
+  clock::duration reply_timeout = std::chrono::minutes(5);      // RFC 5321 section 4.5.3.2
   clock::duration data_end_timeout = std::chrono::minutes(10);  // for the reply to the final dot
   clock::duration write_timeout = std::chrono::seconds(30);
   clock::duration handshake_timeout = std::chrono::seconds(10);
@@ -70,15 +70,16 @@ class client {
   // STARTTLS; on 220 the handshake (its failure is the error). EHLO again afterwards.
   boost::asio::awaitable<boost::system::result<reply>> starttls();
   boost::asio::awaitable<boost::system::result<reply>> auth_plain(std::string_view user,
-                                                                 std::string_view password);
+                                                                  std::string_view password);
   // MAIL FROM:<from> (with SIZE=size_hint when the server offers SIZE and BODY=8BITMIME when it
   // offers 8BITMIME), RCPT TO for each recipient and DATA, in one write with PIPELINING; then,
   // after 354 and if any recipient was accepted, the message from `body` dot-stuffed and ended.
   // A 354 after no accepted recipient (possible only when pipelining) gets just the final dot,
   // never the message (RFC 2920 section 3.1). `body` gives 0 octets at the end of the message.
-  boost::asio::awaitable<boost::system::result<transaction>> send(
-      std::string from, std::vector<std::string> rcpt, std::uint64_t size_hint,
-      net::body_source body);
+  boost::asio::awaitable<boost::system::result<transaction>> send(std::string from,
+                                                                  std::vector<std::string> rcpt,
+                                                                  std::uint64_t size_hint,
+                                                                  net::body_source body);
   // Any one command line (without CRLF) and its reply.
   boost::asio::awaitable<boost::system::result<reply>> command(std::string line);
   boost::asio::awaitable<boost::system::result<reply>> quit();

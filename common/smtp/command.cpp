@@ -248,7 +248,8 @@ boost::system::result<command, command_fault> parse_command(std::string_view lin
   }
   const auto space = line.find(' ');
   const std::string name = to_upper(line.substr(0, space));
-  std::string_view arg = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  std::string_view arg =
+      space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
   std::optional<verb> found;
   for (const auto& [n, what] : verbs) {
     if (n == name) {

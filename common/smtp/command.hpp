@@ -18,7 +18,21 @@
 
 namespace im2k::smtp {
 
-enum class verb { ehlo, helo, mail, rcpt, data, rset, noop, quit, auth, starttls, vrfy, expn, help };
+enum class verb {
+  ehlo,
+  helo,
+  mail,
+  rcpt,
+  data,
+  rset,
+  noop,
+  quit,
+  auth,
+  starttls,
+  vrfy,
+  expn,
+  help
+};
 
 enum class body_type { seven_bit, eight_bit_mime, binary_mime };
 
@@ -40,10 +54,10 @@ struct command {
 
 // What is wrong with a line; the server answers the reply this names (see server_session).
 enum class command_fault {
-  unknown,      // not a command we know: 500 5.5.1
-  syntax,       // a known command with a malformed argument: 501 5.5.4
-  bad_path,     // MAIL/RCPT path without <...> or with a broken mailbox: 501 5.1.7 / 5.1.3
-  bad_parameter // a parameter we do not know or whose value is malformed: 555 5.5.4
+  unknown,       // not a command we know: 500 5.5.1
+  syntax,        // a known command with a malformed argument: 501 5.5.4
+  bad_path,      // MAIL/RCPT path without <...> or with a broken mailbox: 501 5.1.7 / 5.1.3
+  bad_parameter  // a parameter we do not know or whose value is malformed: 555 5.5.4
 };
 
 boost::system::result<command, command_fault> parse_command(std::string_view line);

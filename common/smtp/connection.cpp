@@ -27,7 +27,8 @@ using io_outcome = std::optional<std::tuple<boost::system::error_code, std::size
 template <class Stream>
 awaitable<io_outcome> read_racing(Stream& stream, boost::asio::mutable_buffer buffer,
                                   boost::asio::steady_timer& timer) {
-  auto outcome = co_await (stream.async_read_some(buffer, use_tuple) || timer.async_wait(use_tuple));
+  auto outcome =
+      co_await (stream.async_read_some(buffer, use_tuple) || timer.async_wait(use_tuple));
   if (outcome.index() == 1) {
     co_return std::nullopt;
   }
@@ -162,7 +163,8 @@ awaitable<boost::system::error_code> connection::start_tls(
     boost::asio::ssl::stream_base::handshake_type type, clock::duration timeout) {
   in_.clear();
   timer_.expires_after(timeout);
-  auto outcome = co_await (stream_.async_handshake(type, use_tuple) || timer_.async_wait(use_tuple));
+  auto outcome =
+      co_await (stream_.async_handshake(type, use_tuple) || timer_.async_wait(use_tuple));
   if (outcome.index() == 1) {
     broken_ = true;
     co_return boost::asio::error::timed_out;

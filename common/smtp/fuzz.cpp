@@ -85,7 +85,8 @@ void data_round_trip(std::string_view data) {
   check(reader.done());
   check(i == stuffed.size());
   // The stuffer adds a CRLF before the dot when the text did not end in one.
-  const bool ends_in_crlf = data.empty() || (data.size() >= 2 && data.substr(data.size() - 2) == "\r\n");
+  const bool ends_in_crlf =
+      data.empty() || (data.size() >= 2 && data.substr(data.size() - 2) == "\r\n");
   check(ends_in_crlf ? out == data : out == std::string(data) + "\r\n");
 }
 

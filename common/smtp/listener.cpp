@@ -71,10 +71,9 @@ boost::asio::ip::tcp::endpoint listener::local_endpoint() const {
 }
 
 void listener::start() {
-  open_gauge_ =
-      metrics::global().callback_gauge("im2k_open_connections", "Open connections, by listener.",
-                                       {{"listener", name_}},
-                                       [this] { return static_cast<double>(open_.load()); });
+  open_gauge_ = metrics::global().callback_gauge(
+      "im2k_open_connections", "Open connections, by listener.", {{"listener", name_}},
+      [this] { return static_cast<double>(open_.load()); });
   boost::asio::co_spawn(strand_, accept_loop(), boost::asio::detached);
 }
 

@@ -18,8 +18,8 @@
 namespace im2k::smtp {
 
 struct reply {
-  int code = 0;              // 200 ... 599
-  std::string enhanced;      // "2.1.0"; empty when the reply carries none (greeting, EHLO)
+  int code = 0;                    // 200 ... 599
+  std::string enhanced;            // "2.1.0"; empty when the reply carries none (greeting, EHLO)
   std::vector<std::string> lines;  // the text of each line, without code and enhanced code
 
   bool positive() const { return code >= 200 && code < 400; }

@@ -24,7 +24,8 @@ boost::system::result<plain_credentials, sasl_fault> parse_plain(std::string_vie
     return sasl_fault::malformed;
   }
   const auto second = message.find('\0', first + 1);
-  if (second == std::string_view::npos || message.find('\0', second + 1) != std::string_view::npos) {
+  if (second == std::string_view::npos ||
+      message.find('\0', second + 1) != std::string_view::npos) {
     return sasl_fault::malformed;
   }
   plain_credentials out;

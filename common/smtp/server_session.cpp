@@ -294,8 +294,11 @@ awaitable<session_end> server_session::run() {
         break;
       case line_result::kind::line: {
         auto c = parse_command(line->text);
-        if (c && c->what != verb::auth && line->text.size() + 2 > max_command_line) {
-          refuse(line_too_long());  // only AUTH may be longer (RFC 4954 section 4)
+        // Only AUTH may be longer (RFC 4954 section 4); a long line that does not parse is
+        // too long, not unknown.
+        const bool is_auth = c && c->what == verb::auth;
+        if (!is_auth && line->text.size() + 2 > max_command_line) {
+          refuse(line_too_long());
           break;
         }
         if (!c) {
@@ -555,17 +558,17 @@ awaitable<std::optional<session_end>> server_session::mail(const command& c) {
     co_return std::nullopt;
   }
   for (const auto& [name, value] : c.parameters) {
-    const bool known = name == "SIZE" || name == "AUTH" ||
-                       (name == "BODY" && c.body != body_type::binary_mime);
+    const bool known =
+        name == "SIZE" || name == "AUTH" || (name == "BODY" && c.body != body_type::binary_mime);
     if (!known) {
       refuse(bad_parameter());
       co_return std::nullopt;
     }
   }
   if (c.size && *c.size > options_.max_message_size) {
-    queue(reply_for(proto::errc::message_too_large,
-                    "message size exceeds the maximum of " +
-                        std::to_string(options_.max_message_size) + " octets"));
+    queue(reply_for(proto::errc::message_too_large, "message size exceeds the maximum of " +
+                                                        std::to_string(options_.max_message_size) +
+                                                        " octets"));
     co_return std::nullopt;
   }
   reply r = co_await handler_.mail(info_, c);

@@ -31,17 +31,17 @@
 namespace im2k::smtp {
 
 struct server_options {
-  std::string host;  // in the greeting and the EHLO reply
+  std::string host;                                   // in the greeting and the EHLO reply
   std::uint64_t max_message_size = 10 * 1024 * 1024;  // SIZE, and the DATA limit
-  std::size_t max_recipients = 1000;                   // per message ([V-8])
-  std::size_t max_commands = 10000;                    // per session
-  std::size_t max_errors = 20;  // refused commands (syntax, sequence, unknown) per session
+  std::size_t max_recipients = 1000;                  // per message ([V-8])
+  std::size_t max_commands = 10000;                   // per session
+  std::size_t max_errors = 20;        // refused commands (syntax, sequence, unknown) per session
   std::size_t max_auth_failures = 3;  // per session ([U-4]), then the session is closed
-  bool implicit_tls = false;  // RFC 8314: TLS from the first octet (the handshake is ours)
-  bool offer_starttls = true;  // when not already secure
-  bool require_tls = true;     // MAIL, RCPT, DATA and AUTH only over TLS
-  bool offer_auth = true;      // AUTH after TLS
-  bool require_auth = true;    // MAIL only once authenticated
+  bool implicit_tls = false;          // RFC 8314: TLS from the first octet (the handshake is ours)
+  bool offer_starttls = true;         // when not already secure
+  bool require_tls = true;            // MAIL, RCPT, DATA and AUTH only over TLS
+  bool offer_auth = true;             // AUTH after TLS
+  bool require_auth = true;           // MAIL only once authenticated
   tls::listener_kind tls_kind = tls::listener_kind::submission;  // for TLS failure reports
   clock::duration handshake_timeout = std::chrono::seconds(10);
   clock::duration command_timeout = std::chrono::minutes(5);  // RFC 5321 section 4.5.3.2.7
@@ -105,8 +105,18 @@ class server_handler {
 };
 
 // How a session ended, for logs and metrics.
-enum class session_end { quit, client_closed, timeout, too_many_commands, too_many_errors,
-                         auth_failures, lifetime, stopped, tls_failed, io_error };
+enum class session_end {
+  quit,
+  client_closed,
+  timeout,
+  too_many_commands,
+  too_many_errors,
+  auth_failures,
+  lifetime,
+  stopped,
+  tls_failed,
+  io_error
+};
 std::string_view to_string(session_end e);
 
 class server_session : public std::enable_shared_from_this<server_session> {
@@ -136,8 +146,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   boost::asio::awaitable<std::optional<session_end>> data();
   // An AUTH continuation line: the client's response to `challenge` ("334 <challenge>"),
   // decoded; else the refusal to send (code 0: the connection failed, nothing can be sent).
-  boost::asio::awaitable<boost::system::result<std::string, reply>> exchange(
-      std::string challenge);
+  boost::asio::awaitable<boost::system::result<std::string, reply>> exchange(std::string challenge);
   // The initial response of `c` when it has one, else exchange(challenge).
   boost::asio::awaitable<boost::system::result<std::string, reply>> first_response(
       const command& c, std::string challenge);

@@ -312,8 +312,10 @@ TEST(SmtpSasl, PlainAndResponses) {
 // ---- the client's view of EHLO ----
 
 TEST(SmtpExtensions, ParsesTheEhloReply) {
-  reply ehlo{250, {}, {"oms.alpha.test", "PIPELINING", "size 1000", "AUTH PLAIN LOGIN",
-                       "8BITMIME", "STARTTLS", "ENHANCEDSTATUSCODES"}};
+  reply ehlo{250,
+             {},
+             {"oms.alpha.test", "PIPELINING", "size 1000", "AUTH PLAIN LOGIN", "8BITMIME",
+              "STARTTLS", "ENHANCEDSTATUSCODES"}};
   auto e = parse_extensions(ehlo);
   EXPECT_TRUE(e.pipelining);
   EXPECT_TRUE(e.starttls);
