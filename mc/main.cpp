@@ -1,10 +1,14 @@
 // im2k: the mail client, and the operator's diagnostic commands.
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "common/version.hpp"
 #include "mc/dns_commands.hpp"
+#include "mc/leading_options.hpp"
 #include "mc/mail_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -27,7 +31,11 @@ int main(int argc, char** argv) {
   im2k::mc::add_dns_spf(*dns, exit_status);
 
   try {
-    app.parse(argc, argv);
+    // Options before the subcommand go behind it (leading_options.hpp); CLI11 wants them reversed.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    args = im2k::mc::move_leading_options(app, std::move(args));
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     // CLI11 returns 0 for --help/--version; usage errors become 2 as the commands promise.
     const int code = app.exit(e);

@@ -20,6 +20,7 @@
 #include "common/metrics/http_endpoint.hpp"
 #include "common/metrics/registry.hpp"
 #include "common/metrics/tls_failures.hpp"
+#include "common/net/auth_failures.hpp"
 #include "common/net/listener.hpp"
 #include "common/os/privileges.hpp"
 #include "common/tls/credentials.hpp"
@@ -91,7 +92,8 @@ int run_server(const oms_config& config) {
 
   notifier notify(executor, config, spool, resolver, notify_credentials);
   retention keeper(executor, spool, config.grace);
-  submit_handler submit(config, spool, config.state_dir / "oms.db", password_pool,
+  net::auth_failures auth_failures;  // [U-4]: one window for every submission listener
+  submit_handler submit(config, spool, config.state_dir / "oms.db", password_pool, auth_failures,
                         [&notify] { notify.wake(); });
   pull_handler pull(spool, resolver);
 

@@ -9,6 +9,7 @@
 #include "common/log/log.hpp"
 #include "common/store/sqlite_db.hpp"
 #include "oms/message_check.hpp"
+#include "oms/user_check.hpp"
 #include "oms/users.hpp"
 #include "proto/fields.hpp"
 #include "proto/messages/recall.hpp"
@@ -36,59 +37,6 @@ const std::string auth_refused = "authentication failed";
 // Room for the messages of a sent response, as for status.
 constexpr std::size_t max_sent_bytes = 60000;
 
-struct password_check {
-  bool ok = false;
-  user_quota quota;  // [S-8], read with the hash
-};
-
-// The user look-up and the KDF, run on the password pool. A plain coroutine whose parameters
-// live in its frame (a capturing lambda here trips a GCC 12 coroutine bug: double destruction).
-awaitable<password_check> password_matches(std::filesystem::path db_path, std::string address,
-                                           std::string password) {
-  try {
-    store::sqlite_db db(db_path, store::sqlite_db::options{.read_only = true});
-    user_db users(db);
-    auto hash = users.hash_of(address);
-    password_check out;
-    out.ok = hash && check_user_password(*hash, password);
-    if (out.ok) {
-      auto quota = users.quota_of(address);
-      if (!quota) {
-        out.ok = false;  // cannot tell the limit: refuse rather than ignore it
-      } else if (*quota) {
-        out.quota = **quota;
-      }
-    }
-    co_return out;
-  } catch (const std::exception&) {
-    co_return password_check{check_user_password(std::nullopt, password), {}};
-  }
-}
-
-// The certificate path ([U-2]): the user must exist (its quota is read as with a password);
-// that the certificate names the user is checked before, on the strand.
-awaitable<password_check> certified_user(std::filesystem::path db_path, std::string address) {
-  password_check out;
-  try {
-    store::sqlite_db db(db_path, store::sqlite_db::options{.read_only = true});
-    user_db users(db);
-    auto hash = users.hash_of(address);
-    if (!hash || !hash->has_value()) {
-      co_return out;  // unknown user (or unreadable table)
-    }
-    auto quota = users.quota_of(address);
-    if (quota) {  // cannot tell the limit: refuse rather than ignore it
-      out.ok = true;
-      if (*quota) {
-        out.quota = **quota;
-      }
-    }
-  } catch (const std::exception&) {
-    out.ok = false;
-  }
-  co_return out;
-}
-
 std::string peer_text(const net::session& s) {
   return net::to_string(s.peer().remote);
 }
@@ -98,12 +46,13 @@ std::string peer_text(const net::session& s) {
 submit_handler::submit_handler(const oms_config& config, spool& spool,
                                std::filesystem::path user_db_path,
                                boost::asio::thread_pool& password_pool,
-                               std::function<void()> submitted)
+                               net::auth_failures& failures, std::function<void()> submitted)
     : config_(config),
       spool_(spool),
       user_db_path_(std::move(user_db_path)),
       password_pool_(password_pool),
-      submitted_(std::move(submitted)) {}
+      submitted_(std::move(submitted)),
+      failures_(failures) {}
 
 submit_handler::connection& submit_handler::state_of(net::session& s) {
   // Forget connections that have ended (a new session may reuse an old address).
@@ -163,14 +112,14 @@ awaitable<void> submit_handler::auth(net::session& s, connection& c,
   user_quota quota;
   if (request.password) {
     // Look-up and KDF on the pool; the coroutine resumes on the session's strand.
-    auto job = password_matches(user_db_path_, address, *request.password);
+    auto job = check_password(user_db_path_, address, *request.password);
     auto checked =
         co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
     ok = checked.ok;
     quota = checked.quota;
   } else if (net::certificate_names_user(s.peer(), address)) {
     // Without a password the verified client certificate must name the user ([U-2], [C-11]).
-    auto job = certified_user(user_db_path_, address);
+    auto job = check_certified_user(user_db_path_, address);
     auto checked =
         co_await boost::asio::co_spawn(password_pool_, std::move(job), boost::asio::use_awaitable);
     ok = checked.ok;

@@ -24,9 +24,11 @@ namespace im2k::oms {
 class submit_handler {
  public:
   // `password_pool` runs the scrypt checks, which take about 100 ms each, off the event loop.
-  // `submitted` is called after each accepted message (wakes the notifier).
+  // `submitted` is called after each accepted message (wakes the notifier). `failures` is the
+  // [U-4] window, shared with the OMS's other submission listeners (SMTP).
   submit_handler(const oms_config& config, spool& spool, std::filesystem::path user_db_path,
-                 boost::asio::thread_pool& password_pool, std::function<void()> submitted);
+                 boost::asio::thread_pool& password_pool, net::auth_failures& failures,
+                 std::function<void()> submitted);
 
   boost::asio::awaitable<void> operator()(net::session& s, net::incoming_request request);
 
@@ -57,7 +59,7 @@ class submit_handler {
   boost::asio::thread_pool& password_pool_;
   std::function<void()> submitted_;
   std::unordered_map<const net::session*, connection> connections_;
-  net::auth_failures failures_;  // [U-4], per source address and per user value
+  net::auth_failures& failures_;  // [U-4], per source address and per user value
 };
 
 }  // namespace im2k::oms

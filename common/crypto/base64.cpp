@@ -77,4 +77,21 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::string base64_encode_padded(std::string_view bytes) {
+  std::string out = base64_encode(bytes);
+  out.append((4 - out.size() % 4) % 4, '=');
+  return out;
+}
+
+std::optional<std::string> base64_decode_padded(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
+    ++pad;
+  }
+  return base64_decode(text.substr(0, text.size() - pad));
+}
+
 }  // namespace im2k::crypto

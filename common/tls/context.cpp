@@ -29,6 +29,13 @@ context_result fail(const std::string& what) {
   return {nullptr, what + ": " + openssl_errors()};
 }
 
+// TLS 1.2 suites for SMTP submission ([W-3]): ECDHE key exchange and AEAD ciphers only, the
+// "intermediate" set that current mail clients support.
+constexpr const char* tls12_suites =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // A protocol list of one name in ALPN wire form: a length octet, then the name.
 std::string wire_form(std::string_view name) {
   std::string wire(1, static_cast<char>(name.size()));
@@ -43,6 +50,7 @@ const std::string& alpn_wire(listener_kind kind) {
       wire_form(alpn_of(listener_kind::pull)),
       wire_form(alpn_of(listener_kind::submit)),
       wire_form(alpn_of(listener_kind::mailbox)),
+      std::string(),  // submission: no ALPN
   };
   return wire[static_cast<int>(kind)];
 }
@@ -121,9 +129,16 @@ context_result make_common(const tls_settings& settings, side s, listener_kind k
       s == side::server ? boost::asio::ssl::context::tls_server
                         : boost::asio::ssl::context::tls_client);
   SSL_CTX* ctx = context->native_handle();
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+  const int min_version = is_im2k_listener(kind) ? TLS1_3_VERSION : TLS1_2_VERSION;  // [W-3]
+  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-    return fail("cannot restrict the context to TLS 1.3");
+    return fail("cannot restrict the context's TLS versions");
+  }
+  if (!is_im2k_listener(kind)) {
+    if (SSL_CTX_set_cipher_list(ctx, tls12_suites) != 1) {
+      return fail("cannot set the TLS 1.2 cipher suites");
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   }
   // No resumption: every connection proves its certificate afresh, so that a revocation or a
   // reload applies to the next connection.
@@ -196,8 +211,10 @@ context_result make_server_context(const tls_settings& settings, listener_kind k
   SSL_CTX_set_verify(ctx, mode, record_verify_result);
   static const unsigned char session_context[] = "im2k";
   SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context - 1);
-  SSL_CTX_set_client_hello_cb(ctx, require_alpn, nullptr);
-  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<std::string*>(&alpn_wire(kind)));
+  if (is_im2k_listener(kind)) {
+    SSL_CTX_set_client_hello_cb(ctx, require_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<std::string*>(&alpn_wire(kind)));
+  }
   return result;
 }
 
@@ -209,6 +226,9 @@ context_result make_client_context(const tls_settings& settings, listener_kind k
   }
   SSL_CTX* ctx = result.context->native_handle();
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, record_verify_result);
+  if (!is_im2k_listener(kind)) {
+    return result;  // SMTP: no ALPN
+  }
   const std::string& wire = alpn_wire(kind);
   // Unlike most of OpenSSL, 0 means success here.
   if (SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()),

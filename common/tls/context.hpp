@@ -1,6 +1,7 @@
 // Builds the OpenSSL contexts of im2k: TLS 1.3 only, the listener's ALPN required, peer
 // certificates verified against the configured anchors and CRLs, failures recorded per
-// connection (see classify.hpp).
+// connection (see classify.hpp). SMTP submission (listener_kind::submission) is the exception
+// of SPEC [W-3]: TLS 1.2 (forward-secret AEAD suites only) or 1.3, and no ALPN.
 #pragma once
 
 #include <memory>

@@ -12,12 +12,18 @@ std::string_view alpn_of(listener_kind kind) {
       return "im2k-submit/1";
     case listener_kind::mailbox:
       return "im2k-mailbox/1";
+    case listener_kind::submission:
+      return "";
   }
   return "";
 }
 
 bool requires_peer_certificate(listener_kind kind) {
   return kind == listener_kind::notify || kind == listener_kind::pull;
+}
+
+bool is_im2k_listener(listener_kind kind) {
+  return kind != listener_kind::submission;
 }
 
 std::string_view to_string(listener_kind kind) {
@@ -30,6 +36,8 @@ std::string_view to_string(listener_kind kind) {
       return "submit";
     case listener_kind::mailbox:
       return "mailbox";
+    case listener_kind::submission:
+      return "submission";
   }
   return "unknown";
 }

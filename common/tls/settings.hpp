@@ -29,14 +29,20 @@ struct tls_settings {
 };
 
 // The four listeners of ARCHITECTURE.md; a client names the kind of listener it connects to.
-enum class listener_kind { notify, pull, submit, mailbox };
+// `submission` is the OMS's SMTP submission (RFC 6409 with STARTTLS, RFC 8314 implicit TLS):
+// ordinary mail clients, so TLS 1.2 or 1.3 and no ALPN (SPEC [W-3]); a user listener otherwise.
+enum class listener_kind { notify, pull, submit, mailbox, submission };
 
-// "im2k-notify/1", "im2k-pull/1", "im2k-submit/1", "im2k-mailbox/1".
+// "im2k-notify/1", "im2k-pull/1", "im2k-submit/1", "im2k-mailbox/1"; "" for submission.
 std::string_view alpn_of(listener_kind kind);
 
 // Server-to-server listeners (notify, pull) require a client certificate; the user listeners
-// (submit, mailbox) verify one only if it is presented.
+// (submit, mailbox, submission) verify one only if it is presented.
 bool requires_peer_certificate(listener_kind kind);
+
+// Whether the listener speaks the im2k protocol: TLS 1.3 only and its ALPN required ([T-1],
+// [T-5]). False for SMTP submission.
+bool is_im2k_listener(listener_kind kind);
 
 std::string_view to_string(listener_kind kind);
 

@@ -74,6 +74,24 @@ TEST(Base64, RefusesGarbage) {
   EXPECT_FALSE(base64_decode("ZmB"));    // non-zero leftover bits
 }
 
+TEST(Base64, PaddedFormAsSaslUsesIt) {
+  std::string data = random_bytes(40);
+  for (std::size_t n = 0; n <= data.size(); ++n) {
+    auto text = base64_encode_padded(data.substr(0, n));
+    EXPECT_EQ(text.size() % 4, 0u) << n;
+    auto back = base64_decode_padded(text);
+    ASSERT_TRUE(back) << n;
+    EXPECT_EQ(*back, data.substr(0, n));
+  }
+  EXPECT_EQ(base64_encode_padded("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode_padded("f"), "Zg==");
+  EXPECT_EQ(base64_decode_padded("AGFsaWNlAHNlY3JldA=="), std::string("\0alice\0secret", 13));
+  EXPECT_FALSE(base64_decode_padded("Zm8"));   // unpadded: the length is not a multiple of 4
+  EXPECT_FALSE(base64_decode_padded("Z==="));  // three pads
+  EXPECT_FALSE(base64_decode_padded("Zm=8"));  // a pad inside
+  EXPECT_FALSE(base64_decode_padded("===="));
+}
+
 TEST(Password, RoundTrip) {
   auto stored = hash_password("correct horse", cheap);
   EXPECT_TRUE(stored.starts_with("$scrypt$ln=10,r=8,p=1$")) << stored;

@@ -1,0 +1,191 @@
+#include "common/smtp/listener.hpp"
+
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/log/log.hpp"
+#include "common/net/server_settings.hpp"
+
+// GCC 12 reports -Wmismatched-new-delete for Asio's coroutine frames here; Asio pairs its own
+// operator new and delete, so it is a false positive (GCC bug 103498).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace im2k::smtp {
+
+namespace {
+using boost::asio::awaitable;
+constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+}  // namespace
+
+std::shared_ptr<listener> listener::create(const boost::asio::any_io_executor& executor,
+                                           std::string name, server_options options,
+                                           connection_limits limits,
+                                           std::shared_ptr<tls::credentials> credentials,
+                                           handler_factory factory) {
+  return std::make_shared<listener>(executor, std::move(name), std::move(options), limits,
+                                    std::move(credentials), std::move(factory));
+}
+
+listener::listener(const boost::asio::any_io_executor& executor, std::string name,
+                   server_options options, connection_limits limits,
+                   std::shared_ptr<tls::credentials> credentials, handler_factory factory)
+    : io_(executor),
+      strand_(boost::asio::make_strand(executor)),
+      name_(std::move(name)),
+      options_(std::move(options)),
+      limits_(limits),
+      credentials_(std::move(credentials)),
+      factory_(std::move(factory)),
+      acceptor_(strand_),
+      drained_(strand_) {}
+
+boost::system::error_code listener::open(const boost::asio::ip::tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor_.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  }
+  return ec;
+}
+
+boost::asio::ip::tcp::endpoint listener::local_endpoint() const {
+  boost::system::error_code ignored;
+  return acceptor_.local_endpoint(ignored);
+}
+
+void listener::start() {
+  open_gauge_ = metrics::global().callback_gauge(
+      "im2k_open_connections", "Open connections, by listener.", {{"listener", name_}},
+      [this] { return static_cast<double>(open_.load()); });
+  boost::asio::co_spawn(strand_, accept_loop(), boost::asio::detached);
+}
+
+awaitable<void> listener::accept_loop() {
+  auto self = shared_from_this();
+  while (!stopping_) {
+    auto [error, socket] =
+        co_await acceptor_.async_accept(boost::asio::make_strand(io_), use_tuple);
+    if (error == boost::asio::error::operation_aborted || stopping_) {
+      co_return;
+    }
+    if (error) {
+      log::warn("listener.accept_failed").kv("listener", name_).kv("code", error);
+      boost::asio::steady_timer pause(strand_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    admit(std::move(socket));
+  }
+}
+
+void listener::admit(boost::asio::ip::tcp::socket socket) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) {
+    return;
+  }
+  std::size_t& from_address = per_address_[remote.address()];
+  if (sessions_.size() >= limits_.max_connections || from_address >= limits_.max_per_address) {
+    log::warn("connection.refused")
+        .kv("listener", name_)
+        .kv("peer", net::to_string(remote))
+        .kv("reason",
+            sessions_.size() >= limits_.max_connections ? "max-connections" : "max-per-address")
+        .kv("open", sessions_.size());
+    if (from_address == 0) {
+      per_address_.erase(remote.address());
+    }
+    socket.close(ec);
+    return;
+  }
+  ++from_address;
+  auto executor = socket.get_executor();
+  tls::tls_stream stream(std::move(socket), *credentials_->current());
+  std::shared_ptr<server_handler> handler = factory_();
+  auto session = std::make_shared<server_session>(std::move(stream), options_, *handler);
+  sessions_.emplace(session.get(), session);
+  open_.store(sessions_.size());
+  boost::asio::co_spawn(executor, serve(session, std::move(handler)), boost::asio::detached);
+}
+
+awaitable<void> listener::serve(std::shared_ptr<server_session> session,
+                                std::shared_ptr<server_handler> handler) {
+  const auto remote = session->info().remote;
+  session_end end = session_end::io_error;
+  try {
+    end = co_await session->run();
+  } catch (const std::exception& e) {
+    log::error("smtp.session_failed").kv("listener", name_).kv("error", e.what());
+    session->abort();
+  }
+  const auto& info = session->info();
+  log::info("smtp.session")
+      .kv("listener", name_)
+      .kv("peer", net::to_string(remote))
+      .kv("end", to_string(end))
+      .kv("tls", info.tls_version)
+      .kv("user", info.user.value_or(""));
+  metrics::count("im2k_smtp_sessions_total", "SMTP sessions, by listener and how they ended.",
+                 {{"listener", name_}, {"end", std::string(to_string(end))}});
+  handler.reset();  // before the listener may go away
+  auto self = shared_from_this();
+  boost::asio::post(strand_, [self, raw = session.get(), address = remote.address()] {
+    self->ended(raw, address);
+  });
+}
+
+void listener::ended(server_session* s, const boost::asio::ip::address& remote) {
+  sessions_.erase(s);
+  open_.store(sessions_.size());
+  auto it = per_address_.find(remote);
+  if (it != per_address_.end() && --it->second == 0) {
+    per_address_.erase(it);
+  }
+  if (stopping_ && sessions_.empty()) {
+    drained_.cancel();
+  }
+}
+
+awaitable<void> listener::stop(std::chrono::steady_clock::duration bound) {
+  co_await boost::asio::co_spawn(strand_, drain(bound), boost::asio::use_awaitable);
+}
+
+awaitable<void> listener::drain(std::chrono::steady_clock::duration bound) {
+  auto self = shared_from_this();
+  stopping_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& [raw, s] : sessions_) {
+    s->stop();
+  }
+  if (!sessions_.empty()) {
+    drained_.expires_after(bound);
+    co_await drained_.async_wait(use_tuple);
+  }
+  if (!sessions_.empty()) {
+    log::warn("listener.drain_timeout").kv("listener", name_).kv("open", sessions_.size());
+    for (auto& [raw, s] : sessions_) {
+      s->abort();
+    }
+  }
+  log::info("listener.stopped").kv("listener", name_);
+}
+
+}  // namespace im2k::smtp
