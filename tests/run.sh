@@ -20,6 +20,6 @@ if [ "${IM2K_FUZZ_SMOKE:-1}" != 0 ]; then
   CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -DIM2K_FUZZ=ON -DIM2K_TESTS=OFF \
     -DIM2K_WERROR="$werror"
   cmake --build "$root/build-fuzz" -j"$jobs" --target frame_fuzz spf_fuzz dns_wire_fuzz \
-    config_fuzz header_fuzz smtp_fuzz
+    config_fuzz header_fuzz
   "$root/tests/fuzz/smoke.sh" "$root/build-fuzz/bin" 5
 fi

@@ -8,7 +8,7 @@ bin=$(cd "${1:?usage: smoke.sh BIN_DIR [SECONDS]}" && pwd)
 seconds=${2:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in frame_fuzz spf_fuzz dns_wire_fuzz config_fuzz header_fuzz smtp_fuzz; do
+for target in frame_fuzz spf_fuzz dns_wire_fuzz config_fuzz header_fuzz; do
   corpus="$here/${target}_corpus"
   [ "$target" = frame_fuzz ] && corpus="$here/corpus"
   mkdir -p "$work/$target"
