@@ -9,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log/log.hpp"
-#include "common/net/source_key.hpp"
 
 namespace im2k::net {
 
@@ -35,26 +34,13 @@ listener::listener(const boost::asio::any_io_executor& executor, server_settings
       credentials_(std::move(credentials)),
       handler_(std::move(handler)),
       check_(std::move(check)),
+      gate_(std::string(tls::to_string(credentials_->kind())), settings_.max_connections,
+            settings_.max_connections_per_address),
       acceptor_(strand_),
       drained_(strand_) {}
 
 boost::system::error_code listener::open(const boost::asio::ip::tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) {
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    acceptor_.bind(endpoint, ec);
-  }
-  if (!ec) {
-    acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-  }
-  return ec;
+  return open_acceptor(acceptor_, endpoint);
 }
 
 boost::asio::ip::tcp::endpoint listener::local_endpoint() const {
@@ -66,7 +52,7 @@ void listener::start() {
   open_gauge_ =
       metrics::global().callback_gauge("im2k_open_connections", "Open connections, by listener.",
                                        {{"listener", std::string(tls::to_string(kind()))}},
-                                       [this] { return static_cast<double>(open_.load()); });
+                                       [this] { return static_cast<double>(gate_.open()); });
   boost::asio::co_spawn(strand_, accept_loop(), boost::asio::detached);
 }
 
@@ -98,50 +84,25 @@ void listener::admit(boost::asio::ip::tcp::socket socket) {
   }
   // As in client_connection: no Nagle delay behind a response's last small write.
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-  const auto source = source_key(remote.address());
-  std::size_t& from_address = per_address_[source];
-  if (sessions_.size() >= settings_.max_connections ||
-      from_address >= settings_.max_connections_per_address) {
-    // [T-11]: over a limit, close at once, before the TLS handshake costs anything.
-    const std::string reason =
-        sessions_.size() >= settings_.max_connections ? "max-connections" : "max-per-address";
-    metrics::global()
-        .counter("im2k_connections_refused_total",
-                 "Connections closed at accept for a connection limit ([T-11]), by listener "
-                 "and reason.",
-                 {{"listener", std::string(tls::to_string(kind()))}, {"reason", reason}})
-        .inc();
-    log::warn("connection.refused")
-        .kv("listener", tls::to_string(kind()))
-        .kv("peer", to_string(remote))
-        .kv("reason", reason)
-        .kv("open", sessions_.size());
-    if (from_address == 0) {
-      per_address_.erase(source);
-    }
+  const auto source = gate_.admit(remote);  // [T-11]: before the TLS handshake costs anything
+  if (!source) {
     socket.close(ec);
     return;
   }
-  ++from_address;
   auto executor = socket.get_executor();
   tls::tls_stream stream(std::move(socket), *credentials_->current());
   auto s = std::make_shared<session>(
       std::move(stream), settings_, kind(), handler_, check_,
-      [self = shared_from_this(), address = source](session* ended) {
+      [self = shared_from_this(), address = *source](session* ended) {
         boost::asio::post(self->strand_, [self, ended, address] { self->ended(ended, address); });
       });
   sessions_.emplace(s.get(), s);
-  open_.store(sessions_.size());
   boost::asio::co_spawn(executor, s->run(), boost::asio::detached);
 }
 
 void listener::ended(session* s, const boost::asio::ip::address& remote) {
   sessions_.erase(s);
-  open_.store(sessions_.size());
-  auto it = per_address_.find(remote);
-  if (it != per_address_.end() && --it->second == 0) {
-    per_address_.erase(it);
-  }
+  gate_.release(remote);
   if (stopping_ && sessions_.empty()) {
     drained_.cancel();
   }

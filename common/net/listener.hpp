@@ -9,9 +9,7 @@
 //   co_await l->stop(std::chrono::seconds(10));
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -23,6 +21,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "common/metrics/registry.hpp"
+#include "common/net/connection_gate.hpp"
 #include "common/net/server_settings.hpp"
 #include "common/net/session.hpp"
 #include "common/tls/credentials.hpp"
@@ -51,7 +50,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::awaitable<void> stop(duration bound = std::chrono::seconds(10));
 
   // The open-connection gauge (from any thread).
-  std::size_t open_connections() const { return open_.load(); }
+  std::size_t open_connections() const { return gate_.open(); }
   tls::listener_kind kind() const { return credentials_->kind(); }
 
   listener(const boost::asio::any_io_executor& executor, server_settings settings,
@@ -70,14 +69,13 @@ class listener : public std::enable_shared_from_this<listener> {
   std::shared_ptr<tls::credentials> credentials_;
   request_handler handler_;
   hello_check check_;
+  connection_gate gate_;  // on strand_, but open() from any thread
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer drained_;  // cancelled when the last session of a drain ends
   bool stopping_ = false;
   // On strand_ only.
   std::unordered_map<session*, std::shared_ptr<session>> sessions_;
-  std::map<boost::asio::ip::address, std::size_t> per_address_;
-  std::atomic<std::size_t> open_{0};
-  // im2k_open_connections{listener=...} while started; declared last: it reads open_.
+  // im2k_open_connections{listener=...} while started; declared last: it reads gate_.
   metrics::callback_handle open_gauge_;
 };
 

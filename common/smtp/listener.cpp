@@ -43,26 +43,12 @@ listener::listener(const boost::asio::any_io_executor& executor, std::string nam
       limits_(limits),
       credentials_(std::move(credentials)),
       factory_(std::move(factory)),
+      gate_(name_, limits.max_connections, limits.max_per_address),
       acceptor_(strand_),
       drained_(strand_) {}
 
 boost::system::error_code listener::open(const boost::asio::ip::tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) {
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    acceptor_.bind(endpoint, ec);
-  }
-  if (!ec) {
-    acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-  }
-  return ec;
+  return net::open_acceptor(acceptor_, endpoint);
 }
 
 boost::asio::ip::tcp::endpoint listener::local_endpoint() const {
@@ -73,7 +59,7 @@ boost::asio::ip::tcp::endpoint listener::local_endpoint() const {
 void listener::start() {
   open_gauge_ = metrics::global().callback_gauge(
       "im2k_open_connections", "Open connections, by listener.", {{"listener", name_}},
-      [this] { return static_cast<double>(open_.load()); });
+      [this] { return static_cast<double>(gate_.open()); });
   boost::asio::co_spawn(strand_, accept_loop(), boost::asio::detached);
 }
 
@@ -101,32 +87,25 @@ void listener::admit(boost::asio::ip::tcp::socket socket) {
   if (ec) {
     return;
   }
-  std::size_t& from_address = per_address_[remote.address()];
-  if (sessions_.size() >= limits_.max_connections || from_address >= limits_.max_per_address) {
-    log::warn("connection.refused")
-        .kv("listener", name_)
-        .kv("peer", net::to_string(remote))
-        .kv("reason",
-            sessions_.size() >= limits_.max_connections ? "max-connections" : "max-per-address")
-        .kv("open", sessions_.size());
-    if (from_address == 0) {
-      per_address_.erase(remote.address());
-    }
+  // As on the protocol listeners: no Nagle delay behind a reply's last small write.
+  socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  const auto source = gate_.admit(remote);  // [T-11], before the TLS handshake
+  if (!source) {
     socket.close(ec);
     return;
   }
-  ++from_address;
   auto executor = socket.get_executor();
   tls::tls_stream stream(std::move(socket), *credentials_->current());
   std::shared_ptr<server_handler> handler = factory_();
   auto session = std::make_shared<server_session>(std::move(stream), options_, *handler);
   sessions_.emplace(session.get(), session);
-  open_.store(sessions_.size());
-  boost::asio::co_spawn(executor, serve(session, std::move(handler)), boost::asio::detached);
+  boost::asio::co_spawn(executor, serve(session, std::move(handler), *source),
+                        boost::asio::detached);
 }
 
 awaitable<void> listener::serve(std::shared_ptr<server_session> session,
-                                std::shared_ptr<server_handler> handler) {
+                                std::shared_ptr<server_handler> handler,
+                                boost::asio::ip::address source) {
   const auto remote = session->info().remote;
   session_end end = session_end::io_error;
   try {
@@ -146,18 +125,12 @@ awaitable<void> listener::serve(std::shared_ptr<server_session> session,
                  {{"listener", name_}, {"end", std::string(to_string(end))}});
   handler.reset();  // before the listener may go away
   auto self = shared_from_this();
-  boost::asio::post(strand_, [self, raw = session.get(), address = remote.address()] {
-    self->ended(raw, address);
-  });
+  boost::asio::post(strand_, [self, raw = session.get(), source] { self->ended(raw, source); });
 }
 
-void listener::ended(server_session* s, const boost::asio::ip::address& remote) {
+void listener::ended(server_session* s, const boost::asio::ip::address& source) {
   sessions_.erase(s);
-  open_.store(sessions_.size());
-  auto it = per_address_.find(remote);
-  if (it != per_address_.end() && --it->second == 0) {
-    per_address_.erase(it);
-  }
+  gate_.release(source);
   if (stopping_ && sessions_.empty()) {
     drained_.cancel();
   }

@@ -8,10 +8,8 @@
 //   l->start();  ...  co_await l->stop(std::chrono::seconds(10));
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,6 +21,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/metrics/registry.hpp"
+#include "common/net/connection_gate.hpp"
 #include "common/smtp/server_session.hpp"
 #include "common/tls/credentials.hpp"
 
@@ -60,9 +59,10 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> drain(std::chrono::steady_clock::duration bound);
   boost::asio::awaitable<void> serve(std::shared_ptr<server_session> session,
-                                     std::shared_ptr<server_handler> handler);
+                                     std::shared_ptr<server_handler> handler,
+                                     boost::asio::ip::address source);
   void admit(boost::asio::ip::tcp::socket socket);
-  void ended(server_session* s, const boost::asio::ip::address& remote);
+  void ended(server_session* s, const boost::asio::ip::address& source);
 
   boost::asio::any_io_executor io_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -71,14 +71,13 @@ class listener : public std::enable_shared_from_this<listener> {
   const connection_limits limits_;
   std::shared_ptr<tls::credentials> credentials_;
   handler_factory factory_;
+  net::connection_gate gate_;  // on strand_, but open() from any thread
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer drained_;
   bool stopping_ = false;
   // On strand_ only.
   std::unordered_map<server_session*, std::shared_ptr<server_session>> sessions_;
-  std::map<boost::asio::ip::address, std::size_t> per_address_;
-  std::atomic<std::size_t> open_{0};
-  metrics::callback_handle open_gauge_;  // last: it reads open_
+  metrics::callback_handle open_gauge_;  // last: it reads gate_
 };
 
 }  // namespace im2k::smtp
