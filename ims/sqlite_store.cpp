@@ -94,6 +94,21 @@ recipient_result read_result(store::statement& stmt, int first) {
   return r;
 }
 
+// [M-4]: a copy goes with the last mailbox entry that refers to it. True when its row went:
+// the caller removes the file after the commit.
+result<bool> drop_unreferenced_body(store::sqlite_db& db, const std::string& name) {
+  auto orphan = db.prepare(
+      "DELETE FROM bodies WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE "
+      "body = ?1)");
+  if (!orphan) {
+    return {boost::system::in_place_error, orphan.error()};
+  }
+  if (auto e = orphan->bind_text(1, name).run()) {
+    return {boost::system::in_place_error, e};
+  }
+  return db.changes() > 0;
+}
+
 }  // namespace
 
 std::string_view to_string(rcpt_state state) {
@@ -931,16 +946,11 @@ awaitable<error_code> sqlite_store::refuse_stored(pull_key key, std::string user
                      .run()) {
       return e;
     }
-    auto orphan = db.prepare(
-        "DELETE FROM bodies WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE "
-        "body = ?1)");
-    if (!orphan) {
-      return orphan.error();
+    auto dropped = drop_unreferenced_body(db, name);
+    if (!dropped) {
+      return dropped.error();
     }
-    if (auto e = orphan->bind_text(1, name).run()) {
-      return e;
-    }
-    if (db.changes() > 0) {
+    if (*dropped) {
       unreferenced = bodies_dir_ / name;
     }
     return {};
@@ -949,15 +959,7 @@ awaitable<error_code> sqlite_store::refuse_stored(pull_key key, std::string user
     co_return ec;
   }
   if (unreferenced) {
-    // As in delete_entry: a crash before this leaves a file no row names; recovery removes it.
-    store::commit_queue::work remove = [&](store::sqlite_db&) -> error_code {
-      return store::remove_durably(*unreferenced);
-    };
-    if (auto removed = co_await queue_->submit(std::move(remove))) {
-      log::warn("store.remove_failed")
-          .kv("body", unreferenced->filename().string())
-          .kv("code", removed);
-    }
+    co_await remove_unreferenced(*unreferenced);
   }
   co_return error_code{};
 }
@@ -989,17 +991,11 @@ awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string
       if (auto e = remove->bind_text(1, id).run()) {
         return e;
       }
-      // [M-4]: the copy goes with the last entry that refers to it.
-      auto orphan = db.prepare(
-          "DELETE FROM bodies WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM mailbox WHERE "
-          "body = ?1)");
-      if (!orphan) {
-        return orphan.error();
+      auto dropped = drop_unreferenced_body(db, name);
+      if (!dropped) {
+        return dropped.error();
       }
-      if (auto e = orphan->bind_text(1, name).run()) {
-        return e;
-      }
-      if (db.changes() > 0) {
+      if (*dropped) {
         unreferenced = bodies_dir_ / name;
       }
       found = true;
@@ -1054,19 +1050,20 @@ awaitable<result<bool>> sqlite_store::delete_entry(std::string user, std::string
     co_return result<bool>(boost::system::in_place_error, ec);
   }
   if (unreferenced) {
-    // After the commit, on the writer thread (fsync): a crash before this leaves a file no row
-    // names, which recovery removes.
-    store::commit_queue::work remove = [&](store::sqlite_db&) -> error_code {
-      return store::remove_durably(*unreferenced);
-    };
-    const auto removed = co_await queue_->submit(std::move(remove));
-    if (removed) {
-      log::warn("store.remove_failed")
-          .kv("body", unreferenced->filename().string())
-          .kv("code", removed);
-    }
+    co_await remove_unreferenced(*unreferenced);
   }
   co_return found;
+}
+
+awaitable<void> sqlite_store::remove_unreferenced(std::filesystem::path file) {
+  // After the commit, on the writer thread (fsync): a crash before this leaves a file no row
+  // names, which recovery removes.
+  store::commit_queue::work remove = [&](store::sqlite_db&) -> error_code {
+    return store::remove_durably(file);
+  };
+  if (const auto removed = co_await queue_->submit(std::move(remove))) {
+    log::warn("store.remove_failed").kv("body", file.filename().string()).kv("code", removed);
+  }
 }
 
 result<recovery_report> sqlite_store::recover(std::int64_t now) {

@@ -92,6 +92,8 @@ class sqlite_store final : public mail_store {
   // After a commit that changed the pull `key`: its due time as the row now says (a taken pull
   // waits for settle()).
   void reindex(const pull_key& key);
+  // Removes a body file whose row went in a committed item (logged, not returned, on failure).
+  boost::asio::awaitable<void> remove_unreferenced(std::filesystem::path file);
   // The pull's row when it is due at `now`.
   boost::system::result<std::optional<pull_job>> read_due(const pull_key& key, std::int64_t now);
 
